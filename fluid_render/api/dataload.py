@@ -1,0 +1,83 @@
+"""The DataLoad kind: warm the cache of a Dataset, once or on a schedule."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field, StrictBool, StrictStr, model_validator
+
+from .common import (
+    Affinity,
+    ApiModel,
+    NonNegativeInt32,
+    ObjectMeta,
+    OperationRef,
+    PodMetadata,
+    PositiveInt32,
+    ResourceRequirements,
+    StringMap,
+    Toleration,
+    rule_error,
+)
+
+DataLoadPolicy = Literal["Once", "Cron", "OnEvent"]
+
+
+class TargetDataset(ApiModel):
+    """The Dataset to load; upstream requires its namespace to be the DataLoad's own."""
+
+    name: StrictStr
+    namespace: StrictStr | None = None
+
+
+class TargetPath(ApiModel):
+    """A path inside the Dataset to load, and how many cache replicas to keep of it."""
+
+    path: StrictStr
+    replicas: PositiveInt32 | None = None
+
+
+class DataLoadSpec(ApiModel):
+    """What to load and how the loader pod is scheduled."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!has(self.policy) || self.policy != 'Cron' "
+                    "|| (has(self.schedule) && self.schedule != '')",
+                    "message": "schedule is required when policy is Cron",
+                }
+            ]
+        }
+    )
+
+    dataset: TargetDataset
+    load_metadata: StrictBool | None = None
+    target: list[TargetPath] | None = None
+    options: StringMap | None = None
+    pod_metadata: PodMetadata | None = None
+    affinity: Affinity | None = None
+    tolerations: list[Toleration] | None = None
+    node_selector: StringMap | None = None
+    scheduler_name: StrictStr | None = None
+    policy: DataLoadPolicy = "Once"
+    schedule: StrictStr | None = None
+    run_after: OperationRef | None = None
+    ttl_seconds_after_finished: NonNegativeInt32 | None = None
+    resources: ResourceRequirements | None = None
+
+    @model_validator(mode="after")
+    def _cron_has_schedule(self) -> DataLoadSpec:
+        if self.policy == "Cron" and not self.schedule:
+            raise rule_error("schedule_missing", "schedule is required when policy is Cron")
+        return self
+
+
+class DataLoad(ApiModel):
+    """A request to warm the cache of a Dataset."""
+
+    api_version: Literal["data.fluid.io/v1alpha1"] = Field(alias="apiVersion")
+    kind: Literal["DataLoad"]
+    metadata: ObjectMeta
+    spec: DataLoadSpec

@@ -1,0 +1,108 @@
+"""Group validated specs into bundles and enforce the rules that span documents."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fluid_render.api import AlluxioRuntime, DataBackup, Dataset, DataLoad
+from fluid_render.errors import Problem, fail_if
+from fluid_render.validate import Spec
+
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """One Dataset, the AlluxioRuntime of the same name, and the operations that target it."""
+
+    dataset: Spec[Dataset]
+    runtime: Spec[AlluxioRuntime]
+    dataloads: tuple[Spec[DataLoad], ...] = ()
+    databackups: tuple[Spec[DataBackup], ...] = ()
+
+    @property
+    def namespace(self) -> str:
+        return self.dataset.namespace
+
+    @property
+    def name(self) -> str:
+        return self.dataset.name
+
+
+def bind(specs: Sequence[Spec[Any]]) -> list[Bundle]:
+    """Bundles sorted by namespace and name; every orphan, gap and duplicate is an error."""
+    problems: list[Problem] = []
+    by_kind: dict[str, dict[Key, Spec[Any]]] = {}
+    for spec in specs:
+        seen = by_kind.setdefault(spec.kind, {})
+        key = (spec.namespace, spec.name)
+        if key in seen:
+            problems.append(
+                Problem(spec.at("metadata", "name"), "metadata.name",
+                        f"duplicate {spec.kind} {key[0]}/{key[1]}, also defined by "
+                        f"{seen[key].describe()}")
+            )
+        else:
+            seen[key] = spec
+    datasets: dict[Key, Spec[Dataset]] = by_kind.get("Dataset", {})
+    runtimes: dict[Key, Spec[AlluxioRuntime]] = by_kind.get("AlluxioRuntime", {})
+    for key, runtime in runtimes.items():
+        if key not in datasets:
+            problems.append(
+                Problem(runtime.at("metadata", "name"), "metadata.name",
+                        f"AlluxioRuntime {key[0]}/{key[1]} has no Dataset of the same namespace "
+                        "and name to bind to")
+            )
+    for key, dataset in datasets.items():
+        if key not in runtimes:
+            problems.append(
+                Problem(dataset.at("metadata", "name"), "metadata.name",
+                        f"Dataset {key[0]}/{key[1]} has no AlluxioRuntime of the same namespace "
+                        "and name")
+            )
+    loads = _operations(by_kind.get("DataLoad", {}), datasets, problems, _dataload_target)
+    backups = _operations(by_kind.get("DataBackup", {}), datasets, problems, _databackup_target)
+    fail_if(problems)
+    return [
+        Bundle(datasets[key], runtimes[key], tuple(loads.get(key, ())), tuple(backups.get(key, ())))
+        for key in sorted(datasets)
+    ]
+
+
+def _dataload_target(spec: Spec[DataLoad]) -> tuple[str, tuple[str | int, ...], str | None]:
+    target = spec.model.spec.dataset
+    return target.name, ("spec", "dataset", "name"), target.namespace
+
+
+def _databackup_target(spec: Spec[DataBackup]) -> tuple[str, tuple[str | int, ...], str | None]:
+    return spec.model.spec.dataset, ("spec", "dataset"), None
+
+
+def _operations(
+    operations: dict[Key, Spec[Any]],
+    datasets: dict[Key, Spec[Dataset]],
+    problems: list[Problem],
+    target_of: Any,
+) -> dict[Key, list[Spec[Any]]]:
+    """Operations per dataset key, sorted by name; a target must be a Dataset of the same namespace."""
+    grouped: dict[Key, list[Spec[Any]]] = {}
+    for key in sorted(operations):
+        spec = operations[key]
+        name, path, namespace = target_of(spec)
+        if namespace is not None and namespace != spec.namespace:
+            problems.append(
+                Problem(spec.at("spec", "dataset", "namespace"), "spec.dataset.namespace",
+                        f"must be the {spec.kind}'s own namespace {spec.namespace!r}")
+            )
+            continue
+        target = (spec.namespace, name)
+        if target not in datasets:
+            problems.append(
+                Problem(spec.at(*path), ".".join(str(p) for p in path),
+                        f"no Dataset {target[0]}/{target[1]} in the inputs")
+            )
+            continue
+        grouped.setdefault(target, []).append(spec)
+    return grouped

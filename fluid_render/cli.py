@@ -1,0 +1,96 @@
+"""The `fluid-render` command: parse options, run the pipeline, write or print the result."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from fluid_render import __version__
+from fluid_render.emit import stream, tree, write_file, write_tree
+from fluid_render.errors import BuildError
+from fluid_render.load import load_inputs
+from fluid_render.plan.lock import parse_lock, render_lock
+from fluid_render.plan.ports import Lock, PortRange
+from fluid_render.pipeline import build as run_build
+from fluid_render.render import Manifest
+
+DEFAULT_LOCK = "fluid-render.lock"
+
+
+def _port_range(_ctx: click.Context, _param: click.Parameter, value: str) -> PortRange:
+    low, _, high = value.partition("-")
+    if not (low.isdigit() and high.isdigit() and 0 < int(low) <= int(high) < 65536):
+        raise click.BadParameter("expected LOW-HIGH, e.g. 20000-25000")
+    return PortRange(int(low), int(high))
+
+
+@click.group()
+@click.version_option(__version__, prog_name="fluid-render")
+def main() -> None:
+    """Compile Fluid Dataset and AlluxioRuntime specs into Kubernetes manifests for GitOps."""
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Write a folder tree here instead of one stream on stdout.")
+@click.option("--lock", "lock_path", type=click.Path(path_type=Path), default=DEFAULT_LOCK,
+              show_default=True, help="The lock file that keeps every runtime's host ports.")
+@click.option("--frozen-lock", is_flag=True,
+              help="Fail instead of changing the lock file (for CI).")
+@click.option("--port-range", default="20000-25000", show_default=True, callback=_port_range,
+              help="Host ports new runtimes may take.")
+@click.option("-n", "--namespace", default="default", show_default=True,
+              help="Namespace of documents that name none.")
+@click.option("--passthrough", is_flag=True,
+              help="Copy documents of other kinds into the output unchanged.")
+@click.option("--validate", "check", is_flag=True,
+              help="Parse every rendered object back and check it against the Kubernetes and "
+                   "Fluid schemas (needs the `validate` extra).")
+@click.option("--kube-version", default="1.31", show_default=True,
+              help="Kubernetes version whose schemas --validate uses.")
+def build(inputs: tuple[str, ...], output: Path | None, lock_path: Path, frozen_lock: bool,
+          port_range: PortRange, namespace: str, passthrough: bool, check: bool,
+          kube_version: str) -> None:
+    """Render every object of the specs in INPUTS (files, folders, or - for stdin)."""
+    try:
+        documents = load_inputs(inputs)
+        old_text = lock_path.read_text(encoding="utf-8") if lock_path.is_file() else None
+        lock = parse_lock(old_text, str(lock_path)) if old_text is not None else Lock()
+        result = run_build(documents, lock=lock, lock_source=str(lock_path),
+                           port_range=port_range, namespace=namespace, passthrough=passthrough)
+        new_text = render_lock(result.lock) if result.lock.runtimes or old_text else None
+        if frozen_lock and new_text != old_text:
+            _fail([f"{lock_path}: out of date; run `fluid-render build` without --frozen-lock "
+                   "and commit the lock file"])
+        if check:
+            _check(result.manifests, kube_version)
+        if output is not None:
+            write_tree(output, tree(result.manifests, result.passthrough))
+        else:
+            sys.stdout.write(stream(result.manifests, result.passthrough))
+        if new_text is not None and new_text != old_text:
+            write_file(lock_path, new_text)
+    except BuildError as error:
+        _fail([str(p) for p in error.problems])
+    except OSError as error:
+        _fail([f"{error.filename or ''}: {error.strerror or error}"])
+
+
+def _check(manifests: list[Manifest], kube_version: str) -> None:
+    from fluid_render.check import MissingExtra, check_manifests
+
+    try:
+        check_manifests(manifests, kube_version)
+    except MissingExtra:
+        click.echo("error: --validate needs kubernetes-validate: "
+                   "pip install 'fluid-render[validate]'", err=True)
+        sys.exit(2)
+
+
+def _fail(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(f"error: {line}", err=True)
+    sys.exit(1)

@@ -1,0 +1,1 @@
+"""Pure functions that derive every value the templates print; templates only format."""

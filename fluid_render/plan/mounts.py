@@ -1,0 +1,138 @@
+"""Dataset mounts: native ones become volumes, the rest become the master's mount table (3.7).
+
+Credentials never enter a ConfigMap: encrypt options are mounted from their Secret and named by
+file path, and the master's entrypoint reads the file at start.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from fluid_render.api import Dataset
+from fluid_render.errors import Problem
+from fluid_render.plan.naming import fit
+from fluid_render.validate import Spec, field_path
+
+ROOT_UFS = "/underFSStorage"
+SECRETS_ROOT = "/etc/fluid/secrets"
+_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_CREDENTIAL = re.compile(r"secret|password|passwd|token|accesskey|credential|privatekey")
+_BLANK = re.compile(r"\s")
+
+
+@dataclass(frozen=True)
+class SecretVolume:
+    volume: str
+    secret: str
+
+    @property
+    def mount_path(self) -> str:
+        return f"{SECRETS_ROOT}/{self.secret}"
+
+
+@dataclass(frozen=True)
+class Mounts:
+    """Everything the mounts decide: the mount table, UFS volumes, secrets, the root UFS."""
+
+    table: tuple[str, ...]
+    volumes: tuple[dict[str, Any], ...]
+    volume_mounts: tuple[dict[str, Any], ...]
+    secrets: tuple[SecretVolume, ...]
+    root_ufs: str
+    root_properties: tuple[tuple[str, str], ...]
+    all_http: bool
+    has_local: bool
+
+
+def is_credential(key: str) -> bool:
+    """A key that names a secret value (aws.secretKey, fs.oss.accessKeyId, password, token...)."""
+    return bool(_CREDENTIAL.search(re.sub(r"[^a-z]", "", key.lower())))
+
+
+def alluxio_path(name: str, path: str | None) -> str:
+    return path if path and path.startswith("/") else "/" + name.lstrip("/")
+
+
+def plan_mounts(spec: Spec[Dataset], problems: list[Problem]) -> Mounts:
+    dataset = spec.model.spec
+    mounts = list(dataset.mounts or [])
+    shared = dict(dataset.shared_options or {})
+    for key in shared:
+        if is_credential(key):
+            problems.append(_credential(spec, ("spec", "sharedOptions", key)))
+    table: list[str] = []
+    volumes: dict[str, dict[str, Any]] = {}
+    volume_mounts: list[dict[str, Any]] = []
+    secrets: dict[str, SecretVolume] = {}
+    option_pairs: list[list[tuple[str, str]]] = []
+    for index, mount in enumerate(mounts):
+        where = ("spec", "mounts", index)
+        target = alluxio_path(mount.name or "", mount.path)
+        scheme, _, rest = mount.mount_point.partition("://")
+        container_path = ROOT_UFS + (target if target != "/" else "/")
+        if scheme in ("local", "pvc"):
+            if scheme == "local":
+                volume = mount.name or ""
+                source: dict[str, Any] = {"hostPath": {"path": rest, "type": ""}}
+                sub_path = None
+            else:
+                volume, _, sub_path = rest.partition("/")
+                source = {"persistentVolumeClaim": {"claimName": volume}}
+            if not _LABEL.fullmatch(volume) or len(volume) > 63:
+                field = "name" if scheme == "local" else "mountPoint"
+                problems.append(Problem(spec.at(*where, field), f"spec.mounts[{index}].{field}",
+                                        f"{volume!r} must be a valid volume name (lower-case "
+                                        "letters, digits and '-', at most 63)"))
+                continue
+            volumes.setdefault(volume, {"name": volume, **source})
+            entry: dict[str, Any] = {"name": volume, "mountPath": container_path}
+            if sub_path:
+                entry["subPath"] = sub_path.rstrip("/")
+            volume_mounts.append(entry)
+            continue
+        options = {**shared, **(mount.options or {})}
+        for key in mount.options or {}:
+            if is_credential(key):
+                problems.append(_credential(spec, (*where, "options", key)))
+        for key, value in [("mountPoint", mount.mount_point), *options.items()]:
+            if _BLANK.search(key) or _BLANK.search(value):
+                problems.append(Problem(spec.at(*where), f"spec.mounts[{index}]",
+                                        f"{key}: white space is not allowed in mount points "
+                                        "and mount options"))
+        encrypted = []
+        for option in [*(dataset.shared_encrypt_options or []), *(mount.encrypt_options or [])]:
+            ref = option.value_from.secret_key_ref
+            key = ref.key or option.name
+            secrets.setdefault(ref.name, SecretVolume(fit(f"alluxio-mount-secret-{ref.name}"),
+                                                      ref.name))
+            encrypted.append((option.name, f"{SECRETS_ROOT}/{ref.name}/{key}"))
+        line = f"{target} {mount.mount_point}"
+        line += " --readonly" if mount.read_only else ""
+        line += " --shared" if mount.shared else ""
+        pairs = sorted(options.items()) + sorted(encrypted)
+        line += "".join(f" --option {k}={v}" for k, v in pairs)
+        table.append(line)
+        option_pairs.append(pairs)
+    root_ufs, root_properties = ROOT_UFS, ()
+    if len(mounts) == 1 and len(table) == 1:
+        only = mounts[0]
+        if alluxio_path(only.name or "", only.path) == "/":
+            root_ufs, root_properties = only.mount_point, tuple(option_pairs[0])
+    return Mounts(
+        table=tuple(table),
+        volumes=tuple(volumes[name] for name in volumes),
+        volume_mounts=tuple(volume_mounts),
+        secrets=tuple(secrets[name] for name in sorted(secrets)),
+        root_ufs=root_ufs,
+        root_properties=root_properties,
+        all_http=all(m.mount_point.startswith(("http://", "https://")) for m in mounts),
+        has_local=any(m.mount_point.startswith("local://") for m in mounts),
+    )
+
+
+def _credential(spec: Spec[Dataset], path: tuple[str | int, ...]) -> Problem:
+    return Problem(spec.at(*path), field_path(path),
+                   "looks like a credential: move it to encryptOptions (a Secret reference), "
+                   "so its value never lands in git")

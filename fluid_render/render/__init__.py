@@ -1,0 +1,159 @@
+"""Render planned values through the Jinja2 templates of charts/alluxio into manifest texts.
+
+The environment is sandboxed, undefined names are errors, and `finalize` refuses to print any
+string that did not pass a quoting filter, so a template cannot leak raw user text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
+
+from fluid_render.plan.values import Values
+from fluid_render.resources import shipped
+from fluid_render.render.quote import YamlText, block, quote, to_yaml
+
+FLUX_SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+
+# Install order: what a kind needs must exist first (Argo CD applies lower waves first).
+WAVES: Mapping[str, int] = {
+    "Dataset": 0,
+    "AlluxioRuntime": 0,
+    "ConfigMap": 0,
+    "Service": 1,
+    "StatefulSet/master": 1,
+    "StatefulSet/worker": 2,
+    "DaemonSet": 2,
+    "PersistentVolume": 3,
+    "PersistentVolumeClaim": 3,
+}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One rendered object: where it belongs, and its YAML text (one document, no `---`)."""
+
+    namespace: str
+    dataset: str
+    kind: str
+    name: str
+    wave: int
+    text: str
+
+
+@dataclass(frozen=True)
+class _Object:
+    template: str
+    kind: str
+    name: str
+    wave: int
+    namespaced: bool = True
+    extra: Mapping[str, Any] | None = None
+
+
+def _finalize(value: Any) -> Any:
+    """Let through only text a filter or macro produced (Markup), numbers and booleans."""
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    raise TemplateError(f"unquoted value {value!r}: pass it through the `q` or `yaml` filter")
+
+
+@cache
+def environment() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader(str(shipped("charts/alluxio") / "templates")),
+        undefined=StrictUndefined,
+        finalize=_finalize,
+        autoescape=True,  # with YamlText a Markup, any raw string would be caught by finalize
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["q"] = quote
+    env.filters["yaml"] = to_yaml
+    env.filters["block"] = block
+    env.filters["combine"] = _combine
+    env.filters["chomp"] = lambda text: Markup(text.rstrip("\n"))
+    env.filters["merge_metadata"] = _with_annotations
+    env.globals["merge"] = _merge_sorted
+    env.globals["scripts"] = _scripts()
+    return env
+
+
+def _scripts() -> dict[str, str]:
+    """The master's shell scripts, read as plain text (bash's `${#x}` is not Jinja syntax)."""
+    folder = shipped("charts/alluxio") / "scripts"
+    return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.sh"))}
+
+
+def _combine(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    return {**base, **extra}
+
+
+def _merge_sorted(*maps: Mapping[str, str]) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for mapping in maps:
+        merged.update(mapping)
+    return dict(sorted(merged.items()))
+
+
+def _with_annotations(obj: Mapping[str, Any], annotations: Mapping[str, str]) -> dict[str, Any]:
+    """A user object whose metadata gains the build's annotations (sync wave, Flux)."""
+    metadata = dict(obj["metadata"])
+    metadata["annotations"] = _merge_sorted(metadata.get("annotations") or {}, annotations)
+    return {**obj, "metadata": metadata}
+
+
+def _objects(values: Values) -> list[_Object]:
+    """The objects one runtime consists of, in install order (4.x)."""
+    objects = [
+        _Object("dataset.yaml.j2", "Dataset", values.name, WAVES["Dataset"]),
+        _Object("alluxioruntime.yaml.j2", "AlluxioRuntime", values.name, WAVES["AlluxioRuntime"]),
+        _Object("config.yaml.j2", "ConfigMap", values.config_name, WAVES["ConfigMap"]),
+        _Object("mount-config.yaml.j2", "ConfigMap", values.mount_config_name, WAVES["ConfigMap"]),
+    ]
+    objects += [
+        _Object("master-service.yaml.j2", "Service", service, WAVES["Service"],
+                extra={"service": service})
+        for service in values.master_services
+    ]
+    objects += [
+        _Object("master-statefulset.yaml.j2", "StatefulSet", values.master_name,
+                WAVES["StatefulSet/master"]),
+        _Object("worker-statefulset.yaml.j2", "StatefulSet", values.worker_name,
+                WAVES["StatefulSet/worker"]),
+        _Object("fuse-daemonset.yaml.j2", "DaemonSet", values.fuse_name, WAVES["DaemonSet"]),
+        _Object("persistentvolume.yaml.j2", "PersistentVolume", values.pv_name,
+                WAVES["PersistentVolume"], namespaced=False),
+        _Object("persistentvolumeclaim.yaml.j2", "PersistentVolumeClaim", values.pvc_name,
+                WAVES["PersistentVolumeClaim"]),
+    ]
+    return objects
+
+
+def render_runtime(values: Values) -> list[Manifest]:
+    """Every object of one Dataset + AlluxioRuntime as YAML text."""
+    env = environment()
+    manifests = []
+    for obj in _objects(values):
+        template = env.get_template(obj.template)
+        context = {"v": values, **(obj.extra or {})}
+        annotations = {SYNC_WAVE: str(obj.wave)}
+        text = template.render(context, object_annotations=annotations)
+        if "${" in text:
+            # Flux would expand `${VAR}` in scripts and JVM options into empty strings.
+            annotations[FLUX_SUBSTITUTE] = "disabled"
+            text = template.render(context, object_annotations=annotations)
+        manifests.append(Manifest(values.namespace, values.name, obj.kind, obj.name, obj.wave, text))
+    return manifests

@@ -1,0 +1,112 @@
+"""YAML scalars that no input can break out of: the only way a value reaches the output.
+
+Strings are written plain only when they match a conservative pattern that no YAML 1.1 or 1.2
+parser reads as anything but that same string; everything else is double-quoted with escapes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from markupsafe import Markup
+
+_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./-]*")
+_AMBIGUOUS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+# Everything YAML forbids raw in a double-quoted scalar, plus `"`, `\` and line breaks.
+_ESCAPE = re.compile('[\x00-\x1f\x7f-\x9f"\\\\\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]')
+_NAMED = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+# A literal block may hold these safely: printable text whose lines do not end in blanks.
+_BLOCK_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]|[ \t]\n")
+
+
+class YamlText(Markup):
+    """Text that is already valid YAML for its place; templates may print only this.
+
+    It is a Markup so that Jinja2's autoescaping leaves it alone and macros can return it.
+    """
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def scalar(value: Any) -> str:
+    """One YAML scalar for a string, number, bool or None."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        if _PLAIN.fullmatch(value) and value.lower() not in _AMBIGUOUS:
+            return value
+        return '"' + _ESCAPE.sub(_escape, value) + '"'
+    raise TypeError(f"cannot write {type(value).__name__} as a YAML scalar")
+
+
+def quote(value: Any) -> YamlText:
+    """The template filter `q`."""
+    return YamlText(scalar(value))
+
+
+def block(value: str, indent: int) -> YamlText:
+    """A script or table as a literal block (readable in diffs) when that is exact, else quoted."""
+    if (
+        value.endswith("\n")
+        and not value.endswith("\n\n")
+        and not value.startswith((" ", "\n"))
+        and not _BLOCK_UNSAFE.search(value)
+    ):
+        pad = " " * indent
+        lines = (pad + line if line else "" for line in value[:-1].split("\n"))
+        return YamlText("|\n" + "\n".join(lines))
+    return quote(value)
+
+
+def to_yaml(value: Any, indent: int) -> YamlText:
+    """A mapping or list as block YAML whose first line continues the current one.
+
+    Used as `key:{{ value | yaml(6) }}` (no space after the colon) with 6 the indentation of
+    the key's children. Keys keep their order; the plan sorts where order has no meaning.
+    """
+    if isinstance(value, Mapping | list | tuple) and value:
+        return YamlText("\n" + "\n".join(_lines(value, indent)))
+    if isinstance(value, Mapping):
+        return YamlText(" {}")
+    if isinstance(value, list | tuple):
+        return YamlText(" []")
+    return YamlText(" " + scalar(value))
+
+
+def _lines(value: Any, indent: int) -> list[str]:
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            lines += _entry(f"{pad}{scalar(str(key))}:", item, indent + 2)
+        return lines
+    for item in value:
+        if isinstance(item, Mapping) and item:
+            inner = _lines(item, indent + 2)
+            lines.append(f"{pad}- {inner[0].lstrip()}")
+            lines += inner[1:]
+        else:
+            lines += _entry(f"{pad}-", item, indent + 2)
+    return lines
+
+
+def _entry(head: str, item: Any, child_indent: int) -> list[str]:
+    if isinstance(item, Mapping | list | tuple) and item:
+        return [head, *_lines(item, child_indent)]
+    if isinstance(item, Mapping):
+        return [f"{head} {{}}"]
+    if isinstance(item, list | tuple):
+        return [f"{head} []"]
+    return [f"{head} {scalar(item)}"]
