@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fluid_render.api import AlluxioRuntime, DataBackup, Dataset, DataLoad
+from fluid_render.api import AlluxioRuntime, DataBackup, DataLoad, Dataset
 from fluid_render.errors import Problem, fail_if
 from fluid_render.validate import Spec
 
@@ -40,9 +40,12 @@ def bind(specs: Sequence[Spec[Any]]) -> list[Bundle]:
         key = (spec.namespace, spec.name)
         if key in seen:
             problems.append(
-                Problem(spec.at("metadata", "name"), "metadata.name",
-                        f"duplicate {spec.kind} {key[0]}/{key[1]}, also defined by "
-                        f"{seen[key].describe()}")
+                Problem(
+                    spec.at("metadata", "name"),
+                    "metadata.name",
+                    f"duplicate {spec.kind} {key[0]}/{key[1]}, also defined by "
+                    f"{seen[key].describe()}",
+                )
             )
         else:
             seen[key] = spec
@@ -51,16 +54,22 @@ def bind(specs: Sequence[Spec[Any]]) -> list[Bundle]:
     for key, runtime in runtimes.items():
         if key not in datasets:
             problems.append(
-                Problem(runtime.at("metadata", "name"), "metadata.name",
-                        f"AlluxioRuntime {key[0]}/{key[1]} has no Dataset of the same namespace "
-                        "and name to bind to")
+                Problem(
+                    runtime.at("metadata", "name"),
+                    "metadata.name",
+                    f"AlluxioRuntime {key[0]}/{key[1]} has no Dataset of the same namespace "
+                    "and name to bind to",
+                )
             )
     for key, dataset in datasets.items():
         if key not in runtimes:
             problems.append(
-                Problem(dataset.at("metadata", "name"), "metadata.name",
-                        f"Dataset {key[0]}/{key[1]} has no AlluxioRuntime of the same namespace "
-                        "and name")
+                Problem(
+                    dataset.at("metadata", "name"),
+                    "metadata.name",
+                    f"Dataset {key[0]}/{key[1]} has no AlluxioRuntime of the same namespace "
+                    "and name",
+                )
             )
     loads = _operations(by_kind.get("DataLoad", {}), datasets, problems, _dataload_target)
     backups = _operations(by_kind.get("DataBackup", {}), datasets, problems, _databackup_target)
@@ -86,22 +95,28 @@ def _operations(
     problems: list[Problem],
     target_of: Any,
 ) -> dict[Key, list[Spec[Any]]]:
-    """Operations per dataset key, sorted by name; a target must be a Dataset of the same namespace."""
+    """Operations per dataset, sorted by name; each must target a Dataset of its namespace."""
     grouped: dict[Key, list[Spec[Any]]] = {}
     for key in sorted(operations):
         spec = operations[key]
         name, path, namespace = target_of(spec)
         if namespace is not None and namespace != spec.namespace:
             problems.append(
-                Problem(spec.at("spec", "dataset", "namespace"), "spec.dataset.namespace",
-                        f"must be the {spec.kind}'s own namespace {spec.namespace!r}")
+                Problem(
+                    spec.at("spec", "dataset", "namespace"),
+                    "spec.dataset.namespace",
+                    f"must be the {spec.kind}'s own namespace {spec.namespace!r}",
+                )
             )
             continue
         target = (spec.namespace, name)
         if target not in datasets:
             problems.append(
-                Problem(spec.at(*path), ".".join(str(p) for p in path),
-                        f"no Dataset {target[0]}/{target[1]} in the inputs")
+                Problem(
+                    spec.at(*path),
+                    ".".join(str(p) for p in path),
+                    f"no Dataset {target[0]}/{target[1]} in the inputs",
+                )
             )
             continue
         grouped.setdefault(target, []).append(spec)

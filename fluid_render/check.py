@@ -24,7 +24,7 @@ FLUID_GROUP = "data.fluid.io"
 Validator = Callable[[dict[str, Any]], list[str]]
 
 
-class MissingExtra(Exception):
+class MissingExtraError(Exception):
     """kubernetes-validate is not installed."""
 
 
@@ -87,7 +87,7 @@ def _kubernetes_validator(api_version: str, kind: str, kube_version: str) -> Val
         import kubernetes_validate.utils as kv
         from referencing import Registry, Resource
     except ImportError:
-        raise MissingExtra() from None
+        raise MissingExtraError() from None
     versions = [v for v in kv.all_versions() if kv.major_minor(v) <= kv.major_minor(kube_version)]
     if not versions:
         raise BuildError([Problem(None, "", f"no Kubernetes schemas for {kube_version}")])

@@ -11,9 +11,9 @@ from fluid_render import __version__
 from fluid_render.emit import stream, tree, write_file, write_tree
 from fluid_render.errors import BuildError
 from fluid_render.load import load_inputs
+from fluid_render.pipeline import build as run_build
 from fluid_render.plan.lock import parse_lock, render_lock
 from fluid_render.plan.ports import Lock, PortRange
-from fluid_render.pipeline import build as run_build
 from fluid_render.render import Manifest
 
 DEFAULT_LOCK = "fluid-render.lock"
@@ -34,37 +34,85 @@ def main() -> None:
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Write a folder tree here instead of one stream on stdout.")
-@click.option("--lock", "lock_path", type=click.Path(path_type=Path), default=DEFAULT_LOCK,
-              show_default=True, help="The lock file that keeps every runtime's host ports.")
-@click.option("--frozen-lock", is_flag=True,
-              help="Fail instead of changing the lock file (for CI).")
-@click.option("--port-range", default="20000-25000", show_default=True, callback=_port_range,
-              help="Host ports new runtimes may take.")
-@click.option("-n", "--namespace", default="default", show_default=True,
-              help="Namespace of documents that name none.")
-@click.option("--passthrough", is_flag=True,
-              help="Copy documents of other kinds into the output unchanged.")
-@click.option("--validate", "check", is_flag=True,
-              help="Parse every rendered object back and check it against the Kubernetes and "
-                   "Fluid schemas (needs the `validate` extra).")
-@click.option("--kube-version", default="1.31", show_default=True,
-              help="Kubernetes version whose schemas --validate uses.")
-def build(inputs: tuple[str, ...], output: Path | None, lock_path: Path, frozen_lock: bool,
-          port_range: PortRange, namespace: str, passthrough: bool, check: bool,
-          kube_version: str) -> None:
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write a folder tree here instead of one stream on stdout.",
+)
+@click.option(
+    "--lock",
+    "lock_path",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_LOCK,
+    show_default=True,
+    help="The lock file that keeps every runtime's host ports.",
+)
+@click.option(
+    "--frozen-lock", is_flag=True, help="Fail instead of changing the lock file (for CI)."
+)
+@click.option(
+    "--port-range",
+    default="20000-25000",
+    show_default=True,
+    callback=_port_range,
+    help="Host ports new runtimes may take.",
+)
+@click.option(
+    "-n",
+    "--namespace",
+    default="default",
+    show_default=True,
+    help="Namespace of documents that name none.",
+)
+@click.option(
+    "--passthrough", is_flag=True, help="Copy documents of other kinds into the output unchanged."
+)
+@click.option(
+    "--validate",
+    "check",
+    is_flag=True,
+    help="Parse every rendered object back and check it against the Kubernetes and "
+    "Fluid schemas (needs the `validate` extra).",
+)
+@click.option(
+    "--kube-version",
+    default="1.31",
+    show_default=True,
+    help="Kubernetes version whose schemas --validate uses.",
+)
+def build(
+    inputs: tuple[str, ...],
+    output: Path | None,
+    lock_path: Path,
+    frozen_lock: bool,
+    port_range: PortRange,
+    namespace: str,
+    passthrough: bool,
+    check: bool,
+    kube_version: str,
+) -> None:
     """Render every object of the specs in INPUTS (files, folders, or - for stdin)."""
     try:
         documents = load_inputs(inputs)
         old_text = lock_path.read_text(encoding="utf-8") if lock_path.is_file() else None
         lock = parse_lock(old_text, str(lock_path)) if old_text is not None else Lock()
-        result = run_build(documents, lock=lock, lock_source=str(lock_path),
-                           port_range=port_range, namespace=namespace, passthrough=passthrough)
+        result = run_build(
+            documents,
+            lock=lock,
+            lock_source=str(lock_path),
+            port_range=port_range,
+            namespace=namespace,
+            passthrough=passthrough,
+        )
         new_text = render_lock(result.lock) if result.lock.runtimes or old_text else None
         if frozen_lock and new_text != old_text:
-            _fail([f"{lock_path}: out of date; run `fluid-render build` without --frozen-lock "
-                   "and commit the lock file"])
+            _fail(
+                [
+                    f"{lock_path}: out of date; run `fluid-render build` without --frozen-lock "
+                    "and commit the lock file"
+                ]
+            )
         if check:
             _check(result.manifests, kube_version)
         if output is not None:
@@ -80,13 +128,15 @@ def build(inputs: tuple[str, ...], output: Path | None, lock_path: Path, frozen_
 
 
 def _check(manifests: list[Manifest], kube_version: str) -> None:
-    from fluid_render.check import MissingExtra, check_manifests
+    from fluid_render.check import MissingExtraError, check_manifests
 
     try:
         check_manifests(manifests, kube_version)
-    except MissingExtra:
-        click.echo("error: --validate needs kubernetes-validate: "
-                   "pip install 'fluid-render[validate]'", err=True)
+    except MissingExtraError:
+        click.echo(
+            "error: --validate needs kubernetes-validate: pip install 'fluid-render[validate]'",
+            err=True,
+        )
         sys.exit(2)
 
 

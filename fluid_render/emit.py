@@ -58,8 +58,15 @@ def tree(manifests: Sequence[Manifest], passthrough: Sequence[Document]) -> list
         namespace, kind, name = _passthrough_place(doc)
         path = PurePosixPath(namespace, f"{kind.lower()}-{name}.yaml")
         if path in files:
-            raise BuildError([Problem(doc.position_of(()), "metadata.name",
-                                      f"a second object would be written to {path}")])
+            raise BuildError(
+                [
+                    Problem(
+                        doc.position_of(()),
+                        "metadata.name",
+                        f"a second object would be written to {path}",
+                    )
+                ]
+            )
         files[path] = doc.text
     children: dict[PurePosixPath, set[str]] = {}
     for path in files:
@@ -134,9 +141,17 @@ def _carry_over(target: Path, staging: Path, owned: set[str], new_paths: set[str
             except OSError:
                 shutil.copy2(source, copy)
     if clashes:
-        raise BuildError([Problem(None, "", f"{target / c}: not written by fluid-render; "
-                                             "move it away, it would be overwritten")
-                          for c in clashes])
+        raise BuildError(
+            [
+                Problem(
+                    None,
+                    "",
+                    f"{target / c}: not written by fluid-render; "
+                    "move it away, it would be overwritten",
+                )
+                for c in clashes
+            ]
+        )
 
 
 def _swap(staging: Path, target: Path) -> None:

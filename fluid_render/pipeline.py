@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from fluid_render.bind import bind
+from fluid_render.bind import Bundle, bind
 from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.load import Document
 from fluid_render.plan.ports import Lock, PortRange, allocate, runtime_key
 from fluid_render.plan.values import plan_values
 from fluid_render.render import Manifest, render_runtime
-from fluid_render.validate import validate
+from fluid_render.validate import Spec, validate
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,20 @@ def build(
     """Validate, bind, plan and render; every stage reports all of its problems at once."""
     validated = validate(documents, namespace, passthrough)
     bundles = bind(validated.specs)
-    ports, new_lock = allocate([b.runtime for b in bundles], lock, port_range,
-                               Position(lock_source, 1, 1))
+    ports, new_lock = allocate(
+        [b.runtime for b in bundles], lock, port_range, Position(lock_source, 1, 1)
+    )
     manifests: list[Manifest] = []
-    problems: list[Problem] = []
+    problems: list[Problem] = [
+        Problem(
+            op.at("kind"),
+            "kind",
+            f"{op.kind} is validated but not rendered yet; remove it "
+            "from the inputs until data operations are supported",
+        )
+        for bundle in bundles
+        for op in _operations(bundle)
+    ]
     for bundle in bundles:
         try:
             values = plan_values(bundle, ports.get(runtime_key(bundle.namespace, bundle.name), {}))
@@ -47,6 +58,18 @@ def build(
     if problems:
         raise BuildError(problems)
     if not manifests and not validated.passthrough:
-        raise BuildError([Problem(None, "", "the inputs render no objects; an empty output "
-                                            "would make a GitOps tool prune everything")])
+        raise BuildError(
+            [
+                Problem(
+                    None,
+                    "",
+                    "the inputs render no objects; an empty output "
+                    "would make a GitOps tool prune everything",
+                )
+            ]
+        )
     return Build(manifests, validated.passthrough, new_lock)
+
+
+def _operations(bundle: Bundle) -> list[Spec[Any]]:
+    return [*bundle.dataloads, *bundle.databackups]

@@ -8,7 +8,7 @@ PACKAGE = Path(__file__).resolve().parent
 
 
 def shipped(folder: str) -> Path:
-    """`charts/alluxio` or `schemas`: `fluid_render/_<folder>` when installed, else the checkout's."""
+    """`fluid_render/_<folder>` in an installed wheel, else `<folder>` of the checkout."""
     for candidate in (PACKAGE / f"_{folder}", PACKAGE.parent / folder):
         if candidate.is_dir():
             return candidate

@@ -60,7 +60,9 @@ def validate(documents: Sequence[Document], default_namespace: str, passthrough:
         elif model is None and group == GROUP:
             supported = ", ".join(KINDS)
             problems.append(
-                _problem(doc, ("kind",), f"{kind!r} is not supported; fluid-render compiles {supported}")
+                _problem(
+                    doc, ("kind",), f"{kind!r} is not supported; fluid-render compiles {supported}"
+                )
             )
         elif model is None and passthrough:
             problems.extend(_check_passthrough(doc))
@@ -68,7 +70,9 @@ def validate(documents: Sequence[Document], default_namespace: str, passthrough:
         elif model is None:
             what = f"{kind!r} is not a Fluid kind" if kind else "kind is missing"
             problems.append(
-                _problem(doc, ("kind",), f"{what}; use --passthrough to copy it to the output unchanged")
+                _problem(
+                    doc, ("kind",), f"{what}; use --passthrough to copy it to the output unchanged"
+                )
             )
         else:
             try:
@@ -122,9 +126,9 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[str | int, ...]:
     path: list[str | int] = []
     current = data
     for index, part in enumerate(loc):
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
+        in_dict = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and part < len(current)
+        if in_dict or in_list:
             current = current[part]
         elif index == len(loc) - 1 and isinstance(current, dict):
             path.append(part)  # a missing or unknown key: name it

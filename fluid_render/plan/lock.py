@@ -48,7 +48,10 @@ def parse_lock(text: str, source: str) -> Lock:
 
 
 def render_lock(lock: Lock) -> str:
-    body = {"version": 1, "runtimes": {key: dict(sorted(p.items())) for key, p in lock.runtimes.items()}}
+    body = {
+        "version": 1,
+        "runtimes": {key: dict(sorted(p.items())) for key, p in lock.runtimes.items()},
+    }
     return HEADER + yaml.dump(body, Dumper=yaml.CSafeDumper, sort_keys=True, width=1000)
 
 

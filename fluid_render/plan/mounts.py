@@ -82,9 +82,14 @@ def plan_mounts(spec: Spec[Dataset], problems: list[Problem]) -> Mounts:
                 source = {"persistentVolumeClaim": {"claimName": volume}}
             if not _LABEL.fullmatch(volume) or len(volume) > 63:
                 field = "name" if scheme == "local" else "mountPoint"
-                problems.append(Problem(spec.at(*where, field), f"spec.mounts[{index}].{field}",
-                                        f"{volume!r} must be a valid volume name (lower-case "
-                                        "letters, digits and '-', at most 63)"))
+                problems.append(
+                    Problem(
+                        spec.at(*where, field),
+                        f"spec.mounts[{index}].{field}",
+                        f"{volume!r} must be a valid volume name (lower-case "
+                        "letters, digits and '-', at most 63)",
+                    )
+                )
                 continue
             volumes.setdefault(volume, {"name": volume, **source})
             entry: dict[str, Any] = {"name": volume, "mountPath": container_path}
@@ -98,15 +103,20 @@ def plan_mounts(spec: Spec[Dataset], problems: list[Problem]) -> Mounts:
                 problems.append(_credential(spec, (*where, "options", key)))
         for key, value in [("mountPoint", mount.mount_point), *options.items()]:
             if _BLANK.search(key) or _BLANK.search(value):
-                problems.append(Problem(spec.at(*where), f"spec.mounts[{index}]",
-                                        f"{key}: white space is not allowed in mount points "
-                                        "and mount options"))
+                problems.append(
+                    Problem(
+                        spec.at(*where),
+                        f"spec.mounts[{index}]",
+                        f"{key}: white space is not allowed in mount points and mount options",
+                    )
+                )
         encrypted = []
         for option in [*(dataset.shared_encrypt_options or []), *(mount.encrypt_options or [])]:
             ref = option.value_from.secret_key_ref
             key = ref.key or option.name
-            secrets.setdefault(ref.name, SecretVolume(fit(f"alluxio-mount-secret-{ref.name}"),
-                                                      ref.name))
+            secrets.setdefault(
+                ref.name, SecretVolume(fit(f"alluxio-mount-secret-{ref.name}"), ref.name)
+            )
             encrypted.append((option.name, f"{SECRETS_ROOT}/{ref.name}/{key}"))
         line = f"{target} {mount.mount_point}"
         line += " --readonly" if mount.read_only else ""
@@ -115,7 +125,8 @@ def plan_mounts(spec: Spec[Dataset], problems: list[Problem]) -> Mounts:
         line += "".join(f" --option {k}={v}" for k, v in pairs)
         table.append(line)
         option_pairs.append(pairs)
-    root_ufs, root_properties = ROOT_UFS, ()
+    root_ufs = ROOT_UFS
+    root_properties: tuple[tuple[str, str], ...] = ()
     if len(mounts) == 1 and len(table) == 1:
         only = mounts[0]
         if alluxio_path(only.name or "", only.path) == "/":
@@ -133,6 +144,9 @@ def plan_mounts(spec: Spec[Dataset], problems: list[Problem]) -> Mounts:
 
 
 def _credential(spec: Spec[Dataset], path: tuple[str | int, ...]) -> Problem:
-    return Problem(spec.at(*path), field_path(path),
-                   "looks like a credential: move it to encryptOptions (a Secret reference), "
-                   "so its value never lands in git")
+    return Problem(
+        spec.at(*path),
+        field_path(path),
+        "looks like a credential: move it to encryptOptions (a Secret reference), "
+        "so its value never lands in git",
+    )

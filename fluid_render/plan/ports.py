@@ -6,7 +6,7 @@ remember them in git instead, so the same specs always render the same ports.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fluid_render.api import AlluxioRuntime
@@ -114,8 +114,11 @@ def _fixed_ports(spec: Spec[AlluxioRuntime]) -> tuple[dict[str, _Fixed], list[Pr
             path: tuple[str | int, ...] = ("spec", "properties", prop)
             text = properties[prop]
             if not text.isdigit() or not 0 < int(text) < 65536:
-                problems.append(Problem(spec.at(*path), f"spec.properties.{prop}",
-                                        "must be a port number (1-65535)"))
+                problems.append(
+                    Problem(
+                        spec.at(*path), f"spec.properties.{prop}", "must be a port number (1-65535)"
+                    )
+                )
                 continue
             fixed[name] = _Fixed(int(text), spec.at(*path), f"spec.properties.{prop}")
             continue
@@ -142,8 +145,9 @@ def allocate(
 
     def claim(port: int, owner: str, where: Position | None, field_name: str) -> None:
         if port in owners and owners[port] != owner:
-            problems.append(Problem(where, field_name,
-                                    f"port {port} is also used by {owners[port]}"))
+            problems.append(
+                Problem(where, field_name, f"port {port} is also used by {owners[port]}")
+            )
         owners[port] = owner
 
     host_runtimes = sorted(
@@ -154,7 +158,7 @@ def allocate(
         fixed, bad = _fixed_ports(spec)
         problems += bad
         fixed_of[key] = fixed
-        for name, chosen in fixed.items():
+        for chosen in fixed.values():
             claim(chosen.port, f"AlluxioRuntime {key} ({chosen.field})", chosen.where, chosen.field)
     for spec in host_runtimes:
         key = runtime_key(spec.namespace, spec.name)
@@ -177,9 +181,14 @@ def allocate(
                 continue
             port = next(free, None)
             if port is None:
-                problems.append(Problem(spec.at("metadata", "name"), "metadata.name",
-                                        f"no free host port left in {port_range} for {name}; "
-                                        "widen it with --port-range"))
+                problems.append(
+                    Problem(
+                        spec.at("metadata", "name"),
+                        "metadata.name",
+                        f"no free host port left in {port_range} for {name}; "
+                        "widen it with --port-range",
+                    )
+                )
                 break
             ports[name] = port
         new_lock[key] = {n: p for n, p in ports.items() if n not in fixed_of[key]}
@@ -187,6 +196,6 @@ def allocate(
     return result, Lock({k: v for k, v in sorted(new_lock.items()) if v})
 
 
-def _free_ports(port_range: PortRange, taken: Iterable[int]) -> Iterable[int]:
+def _free_ports(port_range: PortRange, taken: Iterable[int]) -> Iterator[int]:
     used = set(taken)
     return (p for p in range(port_range.low, port_range.high + 1) if p not in used)

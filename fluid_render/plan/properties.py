@@ -67,7 +67,7 @@ def site_properties(
     all_http: bool,
     master_replicas: int,
     direct_memory: bool,
-    ports: Mapping[str, int],
+    ports: Mapping[str, str],
     embedded_journal_addresses: str | None,
 ) -> dict[str, str]:
     """The global properties, sorted by key: forced values win, then user keys, then defaults."""

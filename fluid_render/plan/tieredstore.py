@@ -1,4 +1,4 @@
-"""Cache tiers: Alluxio's level options and the worker/FUSE volumes that back them (upstream 3.6)."""
+"""Cache tiers: Alluxio's level options and the worker/FUSE volumes behind them (3.6)."""
 
 from __future__ import annotations
 
@@ -48,8 +48,12 @@ def plan_tiers(spec: Spec[AlluxioRuntime], problems: list[Problem]) -> tuple[Tie
     tieredstore = spec.model.spec.tiered_store
     levels = list(tieredstore.levels or []) if tieredstore is not None else []
     if not levels:
-        default = TierVolume("mem", "/dev/shm", {"emptyDir": {"medium": "Memory", "sizeLimit": "1G"}},
-                             host_path=False)
+        default = TierVolume(
+            "mem",
+            "/dev/shm",
+            {"emptyDir": {"medium": "Memory", "sizeLimit": "1G"}},
+            host_path=False,
+        )
         return (Tier(0, "MEM", "MEM", "/dev/shm", "1G", (default,), ()),)
     media = [level.medium_type for level in levels]
     distinct = sorted(set(media), key=MEDIUM_ORDER.index)
@@ -57,9 +61,13 @@ def plan_tiers(spec: Spec[AlluxioRuntime], problems: list[Problem]) -> tuple[Tie
     for index, level in enumerate(levels):
         where = ("spec", "tieredstore", "levels", index)
         if media.count(level.medium_type) > 1:
-            problems.append(Problem(spec.at(*where, "mediumtype"),
-                                    f"spec.tieredstore.levels[{index}].mediumtype",
-                                    f"{level.medium_type} is used by more than one level"))
+            problems.append(
+                Problem(
+                    spec.at(*where, "mediumtype"),
+                    f"spec.tieredstore.levels[{index}].mediumtype",
+                    f"{level.medium_type} is used by more than one level",
+                )
+            )
             continue
         paths = [p.rstrip("/") or "/" for p in level.path.split(",")]
         full = [f"{p.rstrip('/')}/{spec.namespace}/{spec.name}" for p in paths]
@@ -73,12 +81,14 @@ def plan_tiers(spec: Spec[AlluxioRuntime], problems: list[Problem]) -> tuple[Tie
             quotas = [quantity.tier_quota(each)] * len(paths)
             amounts = [each] * len(paths)
         empty_dir = level.volume_type == "emptyDir"
-        medium = level.medium_type
+        medium: str = level.medium_type
         if empty_dir and level.volume_source and "emptyDir" in level.volume_source:
             medium = str((level.volume_source["emptyDir"] or {}).get("medium", ""))
         volumes = []
         for i, (path, amount_text) in enumerate(zip(full, quotas, strict=True)):
-            name = level.medium_type.lower() if len(full) == 1 else f"{level.medium_type.lower()}-{i}"
+            name = (
+                level.medium_type.lower() if len(full) == 1 else f"{level.medium_type.lower()}-{i}"
+            )
             if empty_dir:
                 source: dict[str, Any] = {"emptyDir": {"sizeLimit": amount_text.replace("B", "i")}}
                 if level.medium_type == "MEM":
@@ -86,15 +96,17 @@ def plan_tiers(spec: Spec[AlluxioRuntime], problems: list[Problem]) -> tuple[Tie
             else:
                 source = {"hostPath": {"path": path, "type": "DirectoryOrCreate"}}
             volumes.append(TierVolume(name, path, source, host_path=not empty_dir))
-        tiers.append(Tier(
-            level=distinct.index(level.medium_type),
-            alias=level.medium_type,
-            mediumtype=",".join([medium] * len(full)),
-            paths=",".join(full),
-            quotas=",".join(quotas),
-            volumes=tuple(volumes),
-            path_bytes=tuple(amounts),
-        ))
+        tiers.append(
+            Tier(
+                level=distinct.index(level.medium_type),
+                alias=level.medium_type,
+                mediumtype=",".join([medium] * len(full)),
+                paths=",".join(full),
+                quotas=",".join(quotas),
+                volumes=tuple(volumes),
+                path_bytes=tuple(amounts),
+            )
+        )
     return tuple(tiers)
 
 

@@ -16,8 +16,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from fluid_render.plan.values import Values
+from fluid_render.render.quote import block, quote, to_yaml
 from fluid_render.resources import shipped
-from fluid_render.render.quote import YamlText, block, quote, to_yaml
 
 FLUX_SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
@@ -124,20 +124,42 @@ def _objects(values: Values) -> list[_Object]:
         _Object("mount-config.yaml.j2", "ConfigMap", values.mount_config_name, WAVES["ConfigMap"]),
     ]
     objects += [
-        _Object("master-service.yaml.j2", "Service", service, WAVES["Service"],
-                extra={"service": service})
+        _Object(
+            "master-service.yaml.j2",
+            "Service",
+            service,
+            WAVES["Service"],
+            extra={"service": service},
+        )
         for service in values.master_services
     ]
     objects += [
-        _Object("master-statefulset.yaml.j2", "StatefulSet", values.master_name,
-                WAVES["StatefulSet/master"]),
-        _Object("worker-statefulset.yaml.j2", "StatefulSet", values.worker_name,
-                WAVES["StatefulSet/worker"]),
+        _Object(
+            "master-statefulset.yaml.j2",
+            "StatefulSet",
+            values.master_name,
+            WAVES["StatefulSet/master"],
+        ),
+        _Object(
+            "worker-statefulset.yaml.j2",
+            "StatefulSet",
+            values.worker_name,
+            WAVES["StatefulSet/worker"],
+        ),
         _Object("fuse-daemonset.yaml.j2", "DaemonSet", values.fuse_name, WAVES["DaemonSet"]),
-        _Object("persistentvolume.yaml.j2", "PersistentVolume", values.pv_name,
-                WAVES["PersistentVolume"], namespaced=False),
-        _Object("persistentvolumeclaim.yaml.j2", "PersistentVolumeClaim", values.pvc_name,
-                WAVES["PersistentVolumeClaim"]),
+        _Object(
+            "persistentvolume.yaml.j2",
+            "PersistentVolume",
+            values.pv_name,
+            WAVES["PersistentVolume"],
+            namespaced=False,
+        ),
+        _Object(
+            "persistentvolumeclaim.yaml.j2",
+            "PersistentVolumeClaim",
+            values.pvc_name,
+            WAVES["PersistentVolumeClaim"],
+        ),
     ]
     return objects
 
@@ -155,5 +177,7 @@ def render_runtime(values: Values) -> list[Manifest]:
             # Flux would expand `${VAR}` in scripts and JVM options into empty strings.
             annotations[FLUX_SUBSTITUTE] = "disabled"
             text = template.render(context, object_annotations=annotations)
-        manifests.append(Manifest(values.namespace, values.name, obj.kind, obj.name, obj.wave, text))
+        manifests.append(
+            Manifest(values.namespace, values.name, obj.kind, obj.name, obj.wave, text)
+        )
     return manifests
