@@ -1,0 +1,83 @@
+"""Whole outputs: each golden/<case>/input builds exactly into golden/<case>/expected.
+
+Refresh after a reviewed change with `pytest tests/test_golden.py --update-golden`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fluid_render.check import check_manifests
+from fluid_render.emit import OWNED
+from fluid_render.load import load_inputs
+from fluid_render.pipeline import build
+from fluid_render.plan.ports import Lock, PortRange
+
+from .conftest import GOLDEN, read_tree, run
+
+CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "input").is_dir())
+
+
+def _build_case(case: str, out: Path) -> dict[str, str]:
+    lock = out.parent / "fluid-render.lock"
+    result = run("build", str(GOLDEN / case / "input"), "-o", str(out), "--lock", str(lock))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    files = read_tree(out)
+    if lock.exists():  # runtimes on the pod network need no host ports, hence no lock
+        files["fluid-render.lock"] = lock.read_text(encoding="utf-8")
+    return files
+
+
+def test_every_case_listed() -> None:
+    assert len(CASES) >= 13
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden(case: str, tmp_path: Path, update_golden: bool) -> None:
+    actual = _build_case(case, tmp_path / "out")
+    expected_dir = GOLDEN / case / "expected"
+    if update_golden:
+        shutil.rmtree(expected_dir, ignore_errors=True)
+        for relative, text in actual.items():
+            path = expected_dir / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    expected = read_tree(expected_dir)
+    assert sorted(actual) == sorted(expected), "files differ; review, then --update-golden"
+    for relative in expected:
+        assert actual[relative] == expected[relative], f"{case}/{relative} differs"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden_objects_are_valid_kubernetes(case: str) -> None:
+    """Strict Kubernetes 1.31 schemas (unknown fields are errors) and the Fluid schemas."""
+    documents = load_inputs([str(GOLDEN / case / "input")])
+    result = build(documents, lock=Lock(), lock_source="lock", port_range=PortRange(20000, 25000))
+    check_manifests(result.manifests, "1.31")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_output_is_byte_stable(case: str, tmp_path: Path) -> None:
+    """Same bytes on a rebuild, and for input files given in the opposite order."""
+    first = _build_case(case, tmp_path / "a")
+    assert _build_case(case, tmp_path / "a") == first
+    inputs = sorted((GOLDEN / case / "input").glob("*.yaml"))
+    documents = []
+    for path in inputs:
+        documents += path.read_text().split("\n---\n")
+    shuffled = tmp_path / "shuffled"
+    shuffled.mkdir()
+    for index, text in enumerate(reversed(documents)):
+        (shuffled / f"{index:03}.yaml").write_text(text)
+    lock = tmp_path / "b.lock"
+    result = run("build", str(shuffled), "-o", str(tmp_path / "b"), "--lock", str(lock))
+    assert result.exit_code == 0, result.stderr
+    second = read_tree(tmp_path / "b")
+    if lock.exists():
+        second["fluid-render.lock"] = lock.read_text()
+    assert second == first
+    assert OWNED in second
