@@ -103,7 +103,7 @@ def to_yaml(value: Any, indent: int = 0) -> list[str]:
         for item in value:
             if isinstance(item, dict):
                 inner = to_yaml(item, indent + 2)
-                lines.append(f"{pad}- {inner[0][indent + 2:]}")
+                lines.append(f"{pad}- {inner[0][indent + 2 :]}")
                 lines += inner[1:]
             else:
                 lines.append(f"{pad}- {_scalar(item)}")
@@ -151,13 +151,24 @@ def make_pair(index: int, seed: int, with_dataload: bool) -> tuple[str, str]:
 
     mem_quota = rng.choice(MEM_QUOTAS)
     levels: list[dict[str, Any]] = [
-        {"mediumtype": "MEM", "path": "/dev/shm", "quota": mem_quota,
-         "high": rng.choice(("0.9", "0.95")), "low": rng.choice(("0.6", "0.7"))},
+        {
+            "mediumtype": "MEM",
+            "path": "/dev/shm",
+            "quota": mem_quota,
+            "high": rng.choice(("0.9", "0.95")),
+            "low": rng.choice(("0.6", "0.7")),
+        },
     ]
     if rng.random() < 0.3:  # MEM + SSD, the SSD tier spread over two disks
-        levels.append({"mediumtype": "SSD", "path": "/mnt/nvme0/fluid,/mnt/nvme1/fluid",
-                       "quotaList": rng.choice(("100Gi,50Gi", "200Gi,100Gi", "50Gi,50Gi")),
-                       "high": "0.95", "low": "0.8"})
+        levels.append(
+            {
+                "mediumtype": "SSD",
+                "path": "/mnt/nvme0/fluid,/mnt/nvme1/fluid",
+                "quotaList": rng.choice(("100Gi,50Gi", "200Gi,100Gi", "50Gi,50Gi")),
+                "high": "0.95",
+                "low": "0.8",
+            }
+        )
     spec: dict[str, Any] = {"replicas": rng.randint(1, 3)}
     if rng.random() < 0.05:  # HA master: embedded journal, two more host ports
         spec["master"] = {"replicas": 3}
@@ -180,12 +191,14 @@ def make_pair(index: int, seed: int, with_dataload: bool) -> tuple[str, str]:
     }
     docs = [dataset, runtime]
     if with_dataload:
-        docs.append({
-            "apiVersion": "data.fluid.io/v1alpha1",
-            "kind": "DataLoad",
-            "metadata": {"name": f"{name}-warmup", "namespace": namespace},
-            "spec": {"dataset": {"name": name}, "target": [{"path": f"/{source[0]}"}]},
-        })
+        docs.append(
+            {
+                "apiVersion": "data.fluid.io/v1alpha1",
+                "kind": "DataLoad",
+                "metadata": {"name": f"{name}-warmup", "namespace": namespace},
+                "spec": {"dataset": {"name": name}, "target": [{"path": f"/{source[0]}"}]},
+            }
+        )
     header = f"# Synthetic spec {index} written by bench/run.py (seed {seed}).\n"
     text = header + "---\n".join("\n".join(to_yaml(doc)) + "\n" for doc in docs)
     return f"{namespace}-{name}.yaml", text
@@ -214,8 +227,9 @@ def run_child(argv: Sequence[str], cwd: Path) -> Run:
     """Wall time and the child's own peak RSS; RUSAGE_CHILDREN would mix every earlier child."""
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(list(argv), cwd=cwd, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(
+            list(argv), cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)  # we reaped it, tell Popen
@@ -256,15 +270,25 @@ class BuildFailedError(Exception):
 
 
 def build_argv(exe: str, specs: Path, out: Path, lock: Path, port_range: str) -> list[str]:
-    return [exe, "build", str(specs), "-o", str(out), "--lock", str(lock),
-            "--port-range", port_range]
+    return [
+        exe,
+        "build",
+        str(specs),
+        "-o",
+        str(out),
+        "--lock",
+        str(lock),
+        "--port-range",
+        port_range,
+    ]
 
 
 def checked(run: Run, what: str) -> Run:
     if run.returncode != 0:
         lines = run.stderr.strip().splitlines()
-        shown = "\n".join(lines[:20]) + (f"\n... ({len(lines) - 20} more lines)"
-                                          if len(lines) > 20 else "")
+        shown = "\n".join(lines[:20]) + (
+            f"\n... ({len(lines) - 20} more lines)" if len(lines) > 20 else ""
+        )
         raise BuildFailedError(f"{what} exited {run.returncode}:\n{shown}")
     return run
 
@@ -314,8 +338,9 @@ def rss_mb(kb: int) -> float:
     return kb * 1024 / 1e6
 
 
-def bench_size(exe: str, work: Path, count: int, repeat: int, seed: int, with_dataload: bool,
-               port_range: str) -> list[Row]:
+def bench_size(
+    exe: str, work: Path, count: int, repeat: int, seed: int, with_dataload: bool, port_range: str
+) -> list[Row]:
     """Warm up once (which also proves the inputs build), then R cold builds each followed by a
     rebuild over its own lock and tree."""
     specs = work / f"specs-{count}"
@@ -323,8 +348,12 @@ def bench_size(exe: str, work: Path, count: int, repeat: int, seed: int, with_da
 
     warm = work / f"warmup-{count}"
     warm.mkdir()
-    checked(run_child(build_argv(exe, specs, warm / "out", warm / "fluid-render.lock",
-                                 port_range), warm), f"warm-up build of {count} datasets")
+    checked(
+        run_child(
+            build_argv(exe, specs, warm / "out", warm / "fluid-render.lock", port_range), warm
+        ),
+        f"warm-up build of {count} datasets",
+    )
     shutil.rmtree(warm)
 
     cold = Row(count, "build", [], [], 0, 0, {})
@@ -372,20 +401,31 @@ def probe_dataloads(exe: str, work: Path, seed: int, port_range: str) -> dict[st
         place = work / f"probe-{with_dataload}"
         specs = place / "specs"
         generate_specs(specs, count, seed, with_dataload)
-        run = run_child(build_argv(exe, specs, place / "out", place / "fluid-render.lock",
-                                   port_range), place)
+        run = run_child(
+            build_argv(exe, specs, place / "out", place / "fluid-render.lock", port_range), place
+        )
         if run.returncode != 0:
             if not with_dataload:
                 checked(run, "DataLoad probe without DataLoads")
-            return {"status": "rejected", "returncode": run.returncode,
-                    "stderr": run.stderr.strip().splitlines()[:20]}
+            return {
+                "status": "rejected",
+                "returncode": run.returncode,
+                "stderr": run.stderr.strip().splitlines()[:20],
+            }
         trees[with_dataload] = inspect_tree(place / "out")
         shutil.rmtree(place)
     extra = trees[True].objects - trees[False].objects
-    added = {k: v - trees[False].kinds.get(k, 0) for k, v in trees[True].kinds.items()
-             if v != trees[False].kinds.get(k, 0)}
-    return {"status": "rendered" if extra > 0 else "ignored", "dataloads": count,
-            "extra_objects": extra, "extra_kinds": added}
+    added = {
+        k: v - trees[False].kinds.get(k, 0)
+        for k, v in trees[True].kinds.items()
+        if v != trees[False].kinds.get(k, 0)
+    }
+    return {
+        "status": "rendered" if extra > 0 else "ignored",
+        "dataloads": count,
+        "extra_objects": extra,
+        "extra_kinds": added,
+    }
 
 
 # ---------------------------------------------------------------- startup and import cost
@@ -411,35 +451,39 @@ _IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| (.*)$")
 
 
 def import_cost(python: str, rounds: int = 5) -> dict[str, Any]:
-    """`-X importtime` of the CLI module: total, heaviest top-level packages, and kubernetes."""
+    """`-X importtime` of the CLI module: total, the packages the time goes to, and kubernetes."""
     totals: list[float] = []
     modules: list[str] = []
-    top: list[tuple[str, float]] = []
+    per_package: Counter[str] = Counter()
     for _ in range(rounds + 1):  # the first round only warms the page cache
-        done = subprocess.run([python, "-X", "importtime", "-c", "import fluid_render.cli"],
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [python, "-X", "importtime", "-c", "import fluid_render.cli"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
             return {"error": done.stderr.strip().splitlines()[-1:] or ["failed"]}
         self_us = 0
-        modules, top = [], []
+        modules, per_package = [], Counter()
         for line in done.stderr.splitlines():
             found = _IMPORT_LINE.match(line)
             if not found:
                 continue
             self_us += int(found.group(1))
-            name = found.group(3)
-            modules.append(name.strip())
-            if not name.startswith(" "):
-                top.append((name, int(found.group(2)) / 1000))
+            name = found.group(3).strip()
+            modules.append(name)
+            per_package[name.split(".")[0]] += int(found.group(1))
         totals.append(self_us / 1000)
-    heaviest = sorted(top, key=lambda item: -item[1])[:6]
     return {
         "total_ms": round(statistics.median(totals[1:]), 1),
         "runs_ms": [round(t, 1) for t in totals[1:]],
         "modules": len(modules),
-        "heaviest_ms": {name: round(ms, 1) for name, ms in heaviest},
-        "kubernetes_imported": any(m == "kubernetes" or m.startswith("kubernetes.")
-                                   for m in modules),
+        # Self time summed per top-level package (last round): where the import time goes.
+        "heaviest_ms": {name: round(us / 1000, 1) for name, us in per_package.most_common(8)},
+        "kubernetes_imported": any(
+            m == "kubernetes" or m.startswith("kubernetes.") for m in modules
+        ),
         "kubernetes_related": sorted({m for m in modules if m.startswith("kubernetes")}),
     }
 
@@ -447,8 +491,10 @@ def import_cost(python: str, rounds: int = 5) -> dict[str, Any]:
 def startup_floor(python: str, exe: str, work: Path, rounds: int = 5) -> dict[str, float]:
     """What no build can go below: a bare interpreter, and the CLI doing nothing (`--version`)."""
     result = {}
-    for label, argv in (("python_bare_s", [python, "-c", "pass"]),
-                        ("cli_version_s", [exe, "--version"])):
+    for label, argv in (
+        ("python_bare_s", [python, "-c", "pass"]),
+        ("cli_version_s", [exe, "--version"]),
+    ):
         runs = [run_child(argv, work).seconds for _ in range(rounds + 1)][1:]
         result[label] = round(statistics.median(runs), 4)
     return result
@@ -467,16 +513,20 @@ def human_bytes(count: int) -> str:
 
 
 def markdown_table(rows: Sequence[Row]) -> str:
-    header = ("| datasets | run | median s | min-max s | ms / dataset | peak RSS MB | objects "
-              "| output | target | status |\n"
-              "|---:|---|---:|---:|---:|---:|---:|---:|---|---|\n")
+    header = (
+        "| datasets | run | median s | min-max s | ms / dataset | peak RSS MB | objects "
+        "| output | target | status |\n"
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|---|\n"
+    )
     body = ""
     for row in rows:
         status = row.status + "".join(f" ({note})" for note in row.notes)
-        body += (f"| {row.datasets} | {row.mode} | {row.median_s:.3f} "
-                 f"| {row.min_s:.3f}-{row.max_s:.3f} | {row.per_dataset_ms:.1f} "
-                 f"| {row.peak_rss_mb:.1f} | {row.objects} | {human_bytes(row.output_bytes)} "
-                 f"| {', '.join(row.targets) or '-'} | {status} |\n")
+        body += (
+            f"| {row.datasets} | {row.mode} | {row.median_s:.3f} "
+            f"| {row.min_s:.3f}-{row.max_s:.3f} | {row.per_dataset_ms:.1f} "
+            f"| {row.peak_rss_mb:.1f} | {row.objects} | {human_bytes(row.output_bytes)} "
+            f"| {', '.join(row.targets) or '-'} | {status} |\n"
+        )
     return header + body
 
 
@@ -505,18 +555,32 @@ def parse_sizes(text: str) -> list[int]:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=parse_sizes, default=[1, 10, 100, 1000],
-                        help="dataset counts to build (default 1,10,100,1000)")
+    parser.add_argument(
+        "--sizes",
+        type=parse_sizes,
+        default=[1, 10, 100, 1000],
+        help="dataset counts to build (default 1,10,100,1000)",
+    )
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per size (default 5)")
-    parser.add_argument("--with-dataload", action="store_true",
-                        help="add one DataLoad per dataset")
-    parser.add_argument("--fluid-render", dest="exe", metavar="PATH",
-                        help="the executable to measure (default: next to this Python, else PATH)")
-    parser.add_argument("--port-range", default=DEFAULT_PORT_RANGE,
-                        help=f"passed to the build (default {DEFAULT_PORT_RANGE})")
+    parser.add_argument("--with-dataload", action="store_true", help="add one DataLoad per dataset")
+    parser.add_argument(
+        "--fluid-render",
+        dest="exe",
+        metavar="PATH",
+        help="the executable to measure (default: next to this Python, else PATH)",
+    )
+    parser.add_argument(
+        "--port-range",
+        default=DEFAULT_PORT_RANGE,
+        help=f"passed to the build (default {DEFAULT_PORT_RANGE})",
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated specs")
-    parser.add_argument("--json", type=Path, default=RESULTS_FILE,
-                        help="where to write the results (default bench/results/latest.json)")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=RESULTS_FILE,
+        help="where to write the results (default bench/results/latest.json)",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -530,16 +594,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     version = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
     report: dict[str, Any] = {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": os.cpu_count()},
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
         "fluid_render": {"path": exe, "python": python, "version": version.stdout.strip()},
-        "settings": {"sizes": args.sizes, "repeat": args.repeat,
-                     "with_dataload": args.with_dataload, "port_range": args.port_range,
-                     "seed": args.seed},
+        "settings": {
+            "sizes": args.sizes,
+            "repeat": args.repeat,
+            "with_dataload": args.with_dataload,
+            "port_range": args.port_range,
+            "seed": args.seed,
+        },
         "targets": {"seconds": TARGET_SECONDS, "peak_rss_mb": TARGET_RSS_MB},
     }
-    print(f"# fluid-render build benchmark\n\n{version.stdout.strip()} at {exe}; "
-          f"repeat {args.repeat}; port range {args.port_range}\n", flush=True)
+    print(
+        f"# fluid-render build benchmark\n\n{version.stdout.strip()} at {exe}; "
+        f"repeat {args.repeat}; port range {args.port_range}\n",
+        flush=True,
+    )
 
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="fluid-render-bench-") as temp:
@@ -549,23 +623,33 @@ def main(argv: Sequence[str] | None = None) -> int:
                 probe = probe_dataloads(exe, work, args.seed, args.port_range)
                 report["dataload"] = probe
                 if probe["status"] == "rejected":
-                    print("--with-dataload: fluid-render rejects DataLoads today "
-                          f"(exit {probe['returncode']}); nothing was measured:", file=sys.stderr)
-                    for line in probe["stderr"]:
+                    print(
+                        "--with-dataload: fluid-render rejects DataLoads today "
+                        f"(exit {probe['returncode']}); nothing was measured:",
+                        file=sys.stderr,
+                    )
+                    for line in probe["stderr"][:3]:
                         print(f"    {line}", file=sys.stderr)
+                    if len(probe["stderr"]) > 3:
+                        print(f"    ... ({len(probe['stderr']) - 3} more)", file=sys.stderr)
                     return 2
                 if probe["status"] == "ignored":
-                    print("NOTE --with-dataload: DataLoads are accepted (parsed and validated) "
-                          "but nothing is rendered for them today; the timings include "
-                          "reading them only.\n")
+                    print(
+                        "NOTE --with-dataload: DataLoads are accepted (parsed and validated) "
+                        "but nothing is rendered for them today; the timings include "
+                        "reading them only.\n"
+                    )
                 else:
-                    print(f"DataLoads render {probe['extra_objects']} more objects for "
-                          f"{probe['dataloads']} DataLoads: {probe['extra_kinds']}\n")
+                    print(
+                        f"DataLoads render {probe['extra_objects']} more objects for "
+                        f"{probe['dataloads']} DataLoads: {probe['extra_kinds']}\n"
+                    )
             report["startup"] = startup_floor(python, exe, work)
             for count in args.sizes:
                 print(f"... {count} datasets", file=sys.stderr, flush=True)
-                rows += bench_size(exe, work, count, args.repeat, args.seed, args.with_dataload,
-                                   args.port_range)
+                rows += bench_size(
+                    exe, work, count, args.repeat, args.seed, args.with_dataload, args.port_range
+                )
         except BuildFailedError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
@@ -578,17 +662,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(table)
     floor = report["startup"]
-    print(f"Startup floor: bare `python -c pass` {floor['python_bare_s']:.3f} s, "
-          f"`fluid-render --version` {floor['cli_version_s']:.3f} s.")
+    print(
+        f"Startup floor: bare `python -c pass` {floor['python_bare_s']:.3f} s, "
+        f"`fluid-render --version` {floor['cli_version_s']:.3f} s."
+    )
     if "error" in cost:
         print(f"Import cost: could not measure ({cost['error']})")
     else:
         heaviest = ", ".join(f"{name} {ms:.0f}" for name, ms in cost["heaviest_ms"].items())
-        kube = ("NOT imported" if not cost["kubernetes_imported"]
-                else "IMPORTED (" + ", ".join(cost["kubernetes_related"]) + ")")
-        print(f"Import cost of `import fluid_render.cli`: {cost['total_ms']:.0f} ms "
-              f"(median of {len(cost['runs_ms'])}, {cost['modules']} modules); heaviest "
-              f"top-level ms: {heaviest}. kubernetes: {kube}.")
+        kube = (
+            "NOT imported"
+            if not cost["kubernetes_imported"]
+            else "IMPORTED (" + ", ".join(cost["kubernetes_related"]) + ")"
+        )
+        print(
+            f"Import cost of `import fluid_render.cli`: {cost['total_ms']:.0f} ms "
+            f"(median of {len(cost['runs_ms'])}, {cost['modules']} modules); self ms by "
+            f"package: {heaviest}. kubernetes: {kube}."
+        )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"\nJSON: {args.json}")

@@ -1,0 +1,86 @@
+"""Loading keeps positions of every key and item, and reports bad YAML precisely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fluid_render.errors import BuildError, Position
+from fluid_render.load import load_inputs, parse_documents
+
+
+def test_positions_point_at_keys_and_items() -> None:
+    text = "kind: A\nspec:\n  mounts:\n    - name: x\n      path: /y\n"
+    [doc] = parse_documents(text, "f.yaml")
+    assert doc.position_of(("spec", "mounts", 0, "path")) == Position("f.yaml", 5, 7)
+    assert doc.position_of(("spec", "mounts", 0)) == Position("f.yaml", 4, 7)
+    # a path that does not exist falls back to its nearest parent
+    assert doc.position_of(("spec", "missing", "deeper")) == Position("f.yaml", 2, 1)
+
+
+def test_multi_document_and_empty_documents() -> None:
+    docs = parse_documents("---\na: 1\n---\n---\n# only a comment\n---\nb: 2\n", "f")
+    assert [d.data for d in docs] == [{"a": 1}, {"b": 2}]
+    assert docs[1].text == "b: 2\n"
+
+
+def test_duplicate_keys_are_errors() -> None:
+    with pytest.raises(BuildError) as error:
+        parse_documents("a: 1\nb: 2\na: 3\n", "f.yaml")
+    assert str(error.value) == "f.yaml:3:1: a: duplicate key (first defined at line 1)"
+
+
+def test_syntax_error_is_positioned() -> None:
+    with pytest.raises(BuildError) as error:
+        parse_documents("a: [1, 2\nb: 3\n", "f.yaml")
+    assert str(error.value).startswith("f.yaml:2:")
+
+
+def test_top_level_must_be_a_mapping() -> None:
+    with pytest.raises(BuildError, match="f:1:1: a document must be a mapping"):
+        parse_documents("- 1\n- 2\n", "f")
+
+
+def test_folders_are_read_recursively_in_order(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "b" / "two.yml").write_text("n: 2\n")
+    (tmp_path / "one.yaml").write_text("n: 1\n")
+    (tmp_path / "notes.txt").write_text("n: 3\n")
+    (tmp_path / ".git" / "x.yaml").write_text("n: 4\n")
+    assert [d.data["n"] for d in load_inputs([str(tmp_path)])] == [2, 1]
+
+
+def test_all_problems_of_all_files_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("a: [\n")
+    (tmp_path / "b.yaml").write_text("x: 1\nx: 2\n")
+    with pytest.raises(BuildError) as error:
+        load_inputs([str(tmp_path), str(tmp_path / "missing.yaml")])
+    lines = str(error.value).splitlines()
+    assert len(lines) == 3
+    assert "missing.yaml: no such file or folder" in lines[0]
+
+
+# PyYAML's emitter (our oracle here) mangles control characters such as NEL in plain keys.
+TEXT = st.text(st.characters(exclude_categories=("Cs", "Cc", "Zl", "Zp")))
+JSONISH = st.recursive(
+    st.one_of(TEXT, st.integers(), st.booleans(), st.none()),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(TEXT.filter(bool), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@given(st.dictionaries(TEXT.filter(bool), JSONISH, min_size=1, max_size=4))
+def test_loaded_data_equals_what_was_written(data: dict[str, object]) -> None:
+    """Any mapping dumped by a YAML emitter loads back equal, with a position for every key."""
+    text = yaml.safe_dump(data, allow_unicode=True)
+    [doc] = parse_documents(text, "f")
+    assert doc.data == data
+    for key in data:
+        assert (key,) in doc.positions

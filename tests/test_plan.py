@@ -1,0 +1,222 @@
+"""One test per planning rule of upstream's transform, on small inline specs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fluid_render.bind import bind
+from fluid_render.errors import BuildError
+from fluid_render.load import parse_documents
+from fluid_render.plan import quantity
+from fluid_render.plan.naming import dataset_id, fit, label_key
+from fluid_render.plan.values import Values, parse_backup_path, plan_values
+from fluid_render.validate import validate
+
+DATASET = """apiVersion: data.fluid.io/v1alpha1
+kind: Dataset
+metadata: {{name: demo, namespace: team-a}}
+spec: {dataset}
+"""
+RUNTIME = """apiVersion: data.fluid.io/v1alpha1
+kind: AlluxioRuntime
+metadata: {{name: demo, namespace: team-a}}
+spec: {runtime}
+"""
+WEB = '{"mounts": [{"mountPoint": "https://example.org/x/", "name": "hadoop"}]}'
+MEM = '{"replicas": 3, "tieredstore": {"levels": [{"mediumtype": "MEM", "path": "/dev/shm", "quota": "4Gi"}]}}'
+PORTS = {f"p{i}": 20000 + i for i in range(12)}
+
+
+def plan(dataset: str = WEB, runtime: str = MEM) -> Values:
+    text = DATASET.format(dataset=dataset) + "---\n" + RUNTIME.format(runtime=runtime)
+    [bundle] = bind(validate(parse_documents(text, "s.yaml"), "default", False).specs)
+    from fluid_render.plan.ports import needed_ports
+
+    ports = {n: 20000 + i for i, n in enumerate(needed_ports(bundle.runtime.model))}
+    return plan_values(bundle, ports)
+
+
+def problems(dataset: str = WEB, runtime: str = MEM) -> str:
+    with pytest.raises(BuildError) as error:
+        plan(dataset, runtime)
+    return str(error.value)
+
+
+def env(container: Any) -> dict[str, Any]:
+    return {e["name"]: e.get("value") for e in container.env}
+
+
+# -------------------------------------------------------------------- quantities, names
+@pytest.mark.parametrize(
+    ("amount", "binary", "text"),
+    [(2 * 1024**3, True, "2Gi"), (200 * 10**9, True, "195312500Ki"), (1500, True, "1500"),
+     (16 * 10**9, False, "16G"), (24589934592, False, "24589934592"), (500, True, "500")],
+)
+def test_canonical_quantities(amount: int, binary: bool, text: str) -> None:
+    assert quantity.canonical(amount, binary) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"), [("1Gi", 1024**3), ("1.5Gi", 1610612736), ("2G", 2 * 10**9), ("1e3", 1000)]
+)
+def test_quantity_bytes(text: str, amount: int) -> None:
+    assert quantity.to_bytes(text) == amount
+
+
+def test_tier_quota_spelling() -> None:
+    assert quantity.tier_quota(3 * 1024**3) == "3GB"
+    assert quantity.tier_quota(200 * 10**9) == "195312500KB"
+
+
+def test_over_long_names_get_a_stable_hash() -> None:
+    name = "n" * 60
+    assert fit(name) == name
+    long = fit("x" * 70)
+    assert len(long) == 63 and long == fit("x" * 70) and long != fit("x" * 69 + "y")
+    assert dataset_id("team-a", "demo") == "team-a-demo"
+    assert len(dataset_id("a" * 40, "b" * 40)) < 63
+    key = label_key("fluid.io/s-alluxio-", "a" * 40, "b" * 40)
+    assert key.startswith("fluid.io/s-alluxio-aaaa") and len(key.split("/")[1]) < 63
+
+
+# -------------------------------------------------------------------- tiers (3.6)
+def test_tier_levels_are_numbered_by_medium_and_suffixed_by_dataset() -> None:
+    values = plan(runtime='{"tieredstore": {"levels": ['
+                  '{"mediumtype": "SSD", "path": "/a/,/b", "quotaList": "2Gi,1Gi"},'
+                  '{"mediumtype": "MEM", "path": "/dev/shm", "quota": "4Gi"}]}}')
+    opts = values.config["ALLUXIO_JAVA_OPTS"]
+    assert "-Dalluxio.worker.tieredstore.levels=2" in opts
+    assert "level1.dirs.path=/a/team-a/demo,/b/team-a/demo" in opts
+    assert "level1.dirs.quota=2GB,1GB" in opts and "level1.dirs.mediumtype=SSD,SSD" in opts
+    assert "level0.alias=MEM" in opts
+    names = [v["name"] for v in values.worker_pod.volumes]
+    assert names == ["ssd-0", "ssd-1", "mem"]
+
+
+def test_quota_is_split_over_paths() -> None:
+    values = plan(runtime='{"tieredstore": {"levels": '
+                  '[{"mediumtype": "HDD", "path": "/a,/b", "quota": "4Gi"}]}}')
+    assert "level0.dirs.quota=2GB,2GB" in values.config["ALLUXIO_JAVA_OPTS"]
+
+
+# -------------------------------------------------------------------- worker/fuse memory
+def test_worker_memory_request_is_raised_to_the_mem_tier() -> None:
+    values = plan()
+    assert values.worker.resources == {"requests": {"memory": "4Gi"}}
+    assert "-Dalluxio.worker.memory.size=4Gi" in values.config["ALLUXIO_WORKER_JAVA_OPTS"]
+
+
+def test_worker_memory_limit_below_the_mem_tier_is_an_error() -> None:
+    runtime = MEM[:-1] + ', "worker": {"resources": {"limits": {"memory": "2Gi"}}}}'
+    assert "spec.worker.resources.limits.memory: 2Gi is less than" in problems(runtime=runtime)
+
+
+def test_fuse_memory_limit_grows_by_the_mem_tier() -> None:
+    runtime = MEM[:-1] + ', "fuse": {"resources": {"limits": {"memory": "16Gi"}}}}'
+    assert plan(runtime=runtime).fuse.resources == {"limits": {"memory": "20Gi"}}
+    assert plan().fuse.resources == {}
+
+
+# -------------------------------------------------------------------- fuse args (3.10)
+def test_default_fuse_args_for_a_read_only_web_dataset() -> None:
+    assert plan().fuse_args == [
+        "fuse",
+        "--fuse-opts=kernel_cache,ro,attr_timeout=7200,entry_timeout=7200,allow_other,max_readahead=0",
+        "/runtime-mnt/alluxio/team-a/demo/alluxio-fuse",
+        "/",
+    ]
+
+
+def test_fuse_args_for_owner_rw_and_old_images() -> None:
+    dataset = ('{"accessModes": ["ReadWriteMany"], "owner": {"uid": 7, "gid": 8, "user": "u", '
+               '"group": "g"}, "mounts": [{"mountPoint": "s3://b/", "name": "b"}]}')
+    runtime = '{"fuse": {"imageTag": "release-2.7.2-SNAPSHOT-3714f2b"}}'
+    values = plan(dataset, runtime)
+    assert values.fuse_args == ["fuse", "--fuse-opts=kernel_cache,rw,uid=7,gid=8,allow_other"]
+    assert env(values.fuse)["MOUNT_POINT"] == values.fuse_mount_path
+
+
+def test_unparseable_fuse_tag_is_an_error() -> None:
+    assert "spec.fuse.imageTag: 'latest' is not a version" in problems(
+        runtime='{"fuse": {"imageTag": "latest"}}')
+
+
+# -------------------------------------------------------------------- properties (3.4)
+def test_property_precedence() -> None:
+    runtime = ('{"properties": {"alluxio.user.file.replication.max": "9", '
+               '"alluxio.master.metastore": "HEAP"}, "data": {"replicas": 2}, '
+               '"worker": {"properties": {"alluxio.user.block.size.bytes.default": "1MB"}}}')
+    opts = plan(runtime=runtime).config["ALLUXIO_JAVA_OPTS"]
+    assert "-Dalluxio.user.file.replication.max=2" in opts  # forced wins over the user
+    assert "-Dalluxio.master.metastore=HEAP" in opts  # the user wins over defaults
+    assert "alluxio.user.block.size.bytes.default" not in opts  # a component key drops it
+    assert "-Dalluxio.user.streaming.data.timeout=300sec" in opts  # all mounts are http
+
+
+def test_single_root_mount_becomes_the_root_ufs() -> None:
+    dataset = '{"mounts": [{"mountPoint": "s3://b/p/", "options": {"k": "v"}}]}'
+    values = plan(dataset, "{}")
+    opts = values.config["ALLUXIO_JAVA_OPTS"]
+    assert "-Dalluxio.master.mount.table.root.ufs=s3://b/p/" in opts and "-Dk=v" in opts
+    assert values.mount_table == "/ s3://b/p/ --option k=v\n"
+
+
+def test_ha_masters_use_the_embedded_journal() -> None:
+    values = plan(runtime='{"master": {"replicas": 3}}')
+    opts = values.config["ALLUXIO_JAVA_OPTS"]
+    assert "-Dalluxio.master.journal.type=EMBEDDED" in opts.split(" ")[-60:]
+    assert "demo-master-0:20009,demo-master-1:20009,demo-master-2:20009" in opts
+    assert values.master_services == ["demo-master-0", "demo-master-1", "demo-master-2"]
+
+
+# -------------------------------------------------------------------- mounts and secrets
+def test_plaintext_credentials_are_rejected() -> None:
+    dataset = '{"mounts": [{"mountPoint": "s3://b/", "name": "b", "options": {"aws.secretKey": "x"}}]}'
+    assert "spec.mounts[0].options.aws.secretKey: looks like a credential" in problems(dataset)
+    runtime = '{"properties": {"fs.oss.accessKeySecret": "x"}}'
+    assert "spec.properties.fs.oss.accessKeySecret: looks like a credential" in problems(
+        runtime=runtime)
+
+
+def test_encrypt_options_are_mounted_not_copied() -> None:
+    dataset = ('{"mounts": [{"mountPoint": "s3://b/", "name": "b", "encryptOptions": [{"name": '
+               '"aws.secretKey", "valueFrom": {"secretKeyRef": {"name": "keys", "key": "sk"}}}]}]}')
+    values = plan(dataset)
+    assert values.mount_table == "/b s3://b/ --option aws.secretKey=/etc/fluid/secrets/keys/sk\n"
+    assert {"name": "alluxio-mount-secret-keys", "secret": {"secretName": "keys"}} in (
+        values.master_pod.volumes)
+
+
+def test_native_mounts_become_volumes() -> None:
+    dataset = ('{"mounts": [{"mountPoint": "pvc://share/sub/dir", "name": "a"}, '
+               '{"mountPoint": "local:///mnt/x", "name": "x", "path": "/deep/x"}]}')
+    values = plan(dataset)
+    assert values.mount_table == ""
+    assert {"name": "share", "mountPath": "/underFSStorage/a", "subPath": "sub/dir"} in (
+        values.master.volume_mounts)
+    assert {"name": "x", "mountPath": "/underFSStorage/deep/x"} in values.worker.volume_mounts
+
+
+def test_backup_paths() -> None:
+    assert parse_backup_path("pvc://pvc-local/subpath1/") == ("pvc-local", "/subpath1/")
+    assert parse_backup_path("local:///data/subpath1") == (None, "/data/subpath1/")
+
+
+# -------------------------------------------------------------------- placement, PV
+def test_exclusive_and_shared_placement() -> None:
+    assert "requiredDuringSchedulingIgnoredDuringExecution" in plan().worker_pod.affinity[
+        "podAntiAffinity"]
+    shared = plan('{"placement": "Shared", "mounts": [{"mountPoint": "s3://b/", "name": "b"}]}')
+    anti = shared.worker_pod.affinity["podAntiAffinity"]
+    assert anti["preferredDuringSchedulingIgnoredDuringExecution"][0]["weight"] == 50
+
+
+def test_pv_capacity_and_node_affinity() -> None:
+    runtime = '{"fuse": {"nodeSelector": {"b": "2", "a": "1"}}}'
+    values = plan(runtime=runtime)
+    assert values.capacity == "100Pi"
+    terms = values.pv_node_affinity["required"]["nodeSelectorTerms"]  # type: ignore[index]
+    assert [e["key"] for e in terms[0]["matchExpressions"]] == ["a", "b"]
+    assert values.fuse_pod.node_selector == {"a": "1", "b": "2", "fluid.io/f-team-a-demo": "true"}
