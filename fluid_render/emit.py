@@ -31,9 +31,29 @@ class OutputFile:
     text: str
 
 
+KIND_ORDER = {
+    kind: index
+    for index, kind in enumerate(
+        (
+            "Dataset",
+            "AlluxioRuntime",
+            "ConfigMap",
+            "Service",
+            "StatefulSet",
+            "DaemonSet",
+            "PersistentVolume",
+            "PersistentVolumeClaim",
+        )
+    )
+}
+
+
 def ordered(manifests: Iterable[Manifest]) -> list[Manifest]:
     """Namespace, dataset, install wave, kind, name: the same order whatever the input order."""
-    return sorted(manifests, key=lambda m: (m.namespace, m.dataset, m.wave, m.kind, m.name))
+    return sorted(
+        manifests,
+        key=lambda m: (m.namespace, m.dataset, m.wave, KIND_ORDER.get(m.kind, 99), m.kind, m.name),
+    )
 
 
 def _passthrough_place(doc: Document) -> tuple[str, str, str]:
@@ -120,10 +140,8 @@ def _owned(target: Path) -> set[str]:
 def _carry_over(target: Path, staging: Path, owned: set[str], new_paths: set[str]) -> None:
     """Hard-link (or copy) every file we did not write; a clash with a new file is an error."""
     clashes = []
-    for root, dirs, names in os.walk(target):
+    for root, _dirs, names in os.walk(target):
         here = Path(root)
-        for name in dirs:
-            (staging / (here / name).relative_to(target)).mkdir(exist_ok=True)
         for name in names:
             relative = (here / name).relative_to(target)
             key = relative.as_posix()
@@ -133,6 +151,7 @@ def _carry_over(target: Path, staging: Path, owned: set[str], new_paths: set[str
                 clashes.append(key)
                 continue
             source, copy = here / name, staging / relative
+            copy.parent.mkdir(parents=True, exist_ok=True)
             if source.is_symlink():
                 copy.symlink_to(os.readlink(source))
                 continue

@@ -48,11 +48,11 @@ class Document:
         return str(self.data.get("apiVersion", ""))
 
 
-def load_inputs(inputs: Sequence[str], stdin: TextIO = sys.stdin) -> list[Document]:
+def load_inputs(inputs: Sequence[str], stdin: TextIO | None = None) -> list[Document]:
     """Load every file named (folders recursively, `-` for stdin), reporting all problems."""
     documents: list[Document] = []
     problems: list[Problem] = []
-    for label, text in _read_sources(inputs, stdin, problems):
+    for label, text in _read_sources(inputs, stdin or sys.stdin, problems):
         try:
             documents.extend(parse_documents(text, label))
         except BuildError as error:

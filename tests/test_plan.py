@@ -25,8 +25,10 @@ metadata: {{name: demo, namespace: team-a}}
 spec: {runtime}
 """
 WEB = '{"mounts": [{"mountPoint": "https://example.org/x/", "name": "hadoop"}]}'
-MEM = '{"replicas": 3, "tieredstore": {"levels": [{"mediumtype": "MEM", "path": "/dev/shm", "quota": "4Gi"}]}}'
-PORTS = {f"p{i}": 20000 + i for i in range(12)}
+MEM = (
+    '{"replicas": 3, "tieredstore": {"levels": '
+    '[{"mediumtype": "MEM", "path": "/dev/shm", "quota": "4Gi"}]}}'
+)
 
 
 def plan(dataset: str = WEB, runtime: str = MEM) -> Values:
@@ -51,8 +53,14 @@ def env(container: Any) -> dict[str, Any]:
 # -------------------------------------------------------------------- quantities, names
 @pytest.mark.parametrize(
     ("amount", "binary", "text"),
-    [(2 * 1024**3, True, "2Gi"), (200 * 10**9, True, "195312500Ki"), (1500, True, "1500"),
-     (16 * 10**9, False, "16G"), (24589934592, False, "24589934592"), (500, True, "500")],
+    [
+        (2 * 1024**3, True, "2Gi"),
+        (200 * 10**9, True, "195312500Ki"),
+        (1500, True, "1500"),
+        (16 * 10**9, False, "16G"),
+        (24589934592, False, "24589934592"),
+        (500, True, "500"),
+    ],
 )
 def test_canonical_quantities(amount: int, binary: bool, text: str) -> None:
     assert quantity.canonical(amount, binary) == text
@@ -83,9 +91,11 @@ def test_over_long_names_get_a_stable_hash() -> None:
 
 # -------------------------------------------------------------------- tiers (3.6)
 def test_tier_levels_are_numbered_by_medium_and_suffixed_by_dataset() -> None:
-    values = plan(runtime='{"tieredstore": {"levels": ['
-                  '{"mediumtype": "SSD", "path": "/a/,/b", "quotaList": "2Gi,1Gi"},'
-                  '{"mediumtype": "MEM", "path": "/dev/shm", "quota": "4Gi"}]}}')
+    values = plan(
+        runtime='{"tieredstore": {"levels": ['
+        '{"mediumtype": "SSD", "path": "/a/,/b", "quotaList": "2Gi,1Gi"},'
+        '{"mediumtype": "MEM", "path": "/dev/shm", "quota": "4Gi"}]}}'
+    )
     opts = values.config["ALLUXIO_JAVA_OPTS"]
     assert "-Dalluxio.worker.tieredstore.levels=2" in opts
     assert "level1.dirs.path=/a/team-a/demo,/b/team-a/demo" in opts
@@ -96,8 +106,10 @@ def test_tier_levels_are_numbered_by_medium_and_suffixed_by_dataset() -> None:
 
 
 def test_quota_is_split_over_paths() -> None:
-    values = plan(runtime='{"tieredstore": {"levels": '
-                  '[{"mediumtype": "HDD", "path": "/a,/b", "quota": "4Gi"}]}}')
+    values = plan(
+        runtime='{"tieredstore": {"levels": '
+        '[{"mediumtype": "HDD", "path": "/a,/b", "quota": "4Gi"}]}}'
+    )
     assert "level0.dirs.quota=2GB,2GB" in values.config["ALLUXIO_JAVA_OPTS"]
 
 
@@ -130,8 +142,10 @@ def test_default_fuse_args_for_a_read_only_web_dataset() -> None:
 
 
 def test_fuse_args_for_owner_rw_and_old_images() -> None:
-    dataset = ('{"accessModes": ["ReadWriteMany"], "owner": {"uid": 7, "gid": 8, "user": "u", '
-               '"group": "g"}, "mounts": [{"mountPoint": "s3://b/", "name": "b"}]}')
+    dataset = (
+        '{"accessModes": ["ReadWriteMany"], "owner": {"uid": 7, "gid": 8, "user": "u", '
+        '"group": "g"}, "mounts": [{"mountPoint": "s3://b/", "name": "b"}]}'
+    )
     runtime = '{"fuse": {"imageTag": "release-2.7.2-SNAPSHOT-3714f2b"}}'
     values = plan(dataset, runtime)
     assert values.fuse_args == ["fuse", "--fuse-opts=kernel_cache,rw,uid=7,gid=8,allow_other"]
@@ -140,14 +154,17 @@ def test_fuse_args_for_owner_rw_and_old_images() -> None:
 
 def test_unparseable_fuse_tag_is_an_error() -> None:
     assert "spec.fuse.imageTag: 'latest' is not a version" in problems(
-        runtime='{"fuse": {"imageTag": "latest"}}')
+        runtime='{"fuse": {"imageTag": "latest"}}'
+    )
 
 
 # -------------------------------------------------------------------- properties (3.4)
 def test_property_precedence() -> None:
-    runtime = ('{"properties": {"alluxio.user.file.replication.max": "9", '
-               '"alluxio.master.metastore": "HEAP"}, "data": {"replicas": 2}, '
-               '"worker": {"properties": {"alluxio.user.block.size.bytes.default": "1MB"}}}')
+    runtime = (
+        '{"properties": {"alluxio.user.file.replication.max": "9", '
+        '"alluxio.master.metastore": "HEAP"}, "data": {"replicas": 2}, '
+        '"worker": {"properties": {"alluxio.user.block.size.bytes.default": "1MB"}}}'
+    )
     opts = plan(runtime=runtime).config["ALLUXIO_JAVA_OPTS"]
     assert "-Dalluxio.user.file.replication.max=2" in opts  # forced wins over the user
     assert "-Dalluxio.master.metastore=HEAP" in opts  # the user wins over defaults
@@ -173,29 +190,38 @@ def test_ha_masters_use_the_embedded_journal() -> None:
 
 # -------------------------------------------------------------------- mounts and secrets
 def test_plaintext_credentials_are_rejected() -> None:
-    dataset = '{"mounts": [{"mountPoint": "s3://b/", "name": "b", "options": {"aws.secretKey": "x"}}]}'
+    dataset = (
+        '{"mounts": [{"mountPoint": "s3://b/", "name": "b", "options": {"aws.secretKey": "x"}}]}'
+    )
     assert "spec.mounts[0].options.aws.secretKey: looks like a credential" in problems(dataset)
     runtime = '{"properties": {"fs.oss.accessKeySecret": "x"}}'
     assert "spec.properties.fs.oss.accessKeySecret: looks like a credential" in problems(
-        runtime=runtime)
+        runtime=runtime
+    )
 
 
 def test_encrypt_options_are_mounted_not_copied() -> None:
-    dataset = ('{"mounts": [{"mountPoint": "s3://b/", "name": "b", "encryptOptions": [{"name": '
-               '"aws.secretKey", "valueFrom": {"secretKeyRef": {"name": "keys", "key": "sk"}}}]}]}')
+    dataset = (
+        '{"mounts": [{"mountPoint": "s3://b/", "name": "b", "encryptOptions": [{"name": '
+        '"aws.secretKey", "valueFrom": {"secretKeyRef": {"name": "keys", "key": "sk"}}}]}]}'
+    )
     values = plan(dataset)
     assert values.mount_table == "/b s3://b/ --option aws.secretKey=/etc/fluid/secrets/keys/sk\n"
     assert {"name": "alluxio-mount-secret-keys", "secret": {"secretName": "keys"}} in (
-        values.master_pod.volumes)
+        values.master_pod.volumes
+    )
 
 
 def test_native_mounts_become_volumes() -> None:
-    dataset = ('{"mounts": [{"mountPoint": "pvc://share/sub/dir", "name": "a"}, '
-               '{"mountPoint": "local:///mnt/x", "name": "x", "path": "/deep/x"}]}')
+    dataset = (
+        '{"mounts": [{"mountPoint": "pvc://share/sub/dir", "name": "a"}, '
+        '{"mountPoint": "local:///mnt/x", "name": "x", "path": "/deep/x"}]}'
+    )
     values = plan(dataset)
     assert values.mount_table == ""
     assert {"name": "share", "mountPath": "/underFSStorage/a", "subPath": "sub/dir"} in (
-        values.master.volume_mounts)
+        values.master.volume_mounts
+    )
     assert {"name": "x", "mountPath": "/underFSStorage/deep/x"} in values.worker.volume_mounts
 
 
@@ -206,8 +232,10 @@ def test_backup_paths() -> None:
 
 # -------------------------------------------------------------------- placement, PV
 def test_exclusive_and_shared_placement() -> None:
-    assert "requiredDuringSchedulingIgnoredDuringExecution" in plan().worker_pod.affinity[
-        "podAntiAffinity"]
+    assert (
+        "requiredDuringSchedulingIgnoredDuringExecution"
+        in plan().worker_pod.affinity["podAntiAffinity"]
+    )
     shared = plan('{"placement": "Shared", "mounts": [{"mountPoint": "s3://b/", "name": "b"}]}')
     anti = shared.worker_pod.affinity["podAntiAffinity"]
     assert anti["preferredDuringSchedulingIgnoredDuringExecution"][0]["weight"] == 50

@@ -13,18 +13,58 @@ from fluid_render.render.quote import block, quote, scalar, to_yaml
 ADVERSARIAL = st.one_of(
     st.text(),
     st.sampled_from(
-        ["", "true", "no", "~", "null", "1e3", "0x1F", "12:30", "2001-12-14", "- a", "a: b",
-         "#c", "---", "...", "{{ x }}", "{% if %}", "'q'", '"q"', " lead", "trail ", "a\nb",
-         "\t", "\u2028", "\ufeff", "é", "😀", "*ref", "&anchor", "!tag", "%YAML", "@", "`",
-         "|", ">", "? k", "[a]", "{a: 1}", ".inf", "-.5", "+1", "0o17", "1_000", "=", "<<"]
+        [
+            "",
+            "true",
+            "no",
+            "~",
+            "null",
+            "1e3",
+            "0x1F",
+            "12:30",
+            "2001-12-14",
+            "- a",
+            "a: b",
+            "#c",
+            "---",
+            "...",
+            "{{ x }}",
+            "{% if %}",
+            "'q'",
+            '"q"',
+            " lead",
+            "trail ",
+            "a\nb",
+            "\t",
+            "\u2028",
+            "\ufeff",
+            "é",
+            "😀",
+            "*ref",
+            "&anchor",
+            "!tag",
+            "%YAML",
+            "@",
+            "`",
+            "|",
+            ">",
+            "? k",
+            "[a]",
+            "{a: 1}",
+            ".inf",
+            "-.5",
+            "+1",
+            "0o17",
+            "1_000",
+            "=",
+            "<<",
+        ]
     ),
 )
 KEYS = st.one_of(st.text(min_size=1), st.sampled_from(["true", "a: b", "- x", "#", "<<", "1"]))
 VALUES = st.recursive(
     st.one_of(ADVERSARIAL, st.integers(), st.booleans(), st.none()),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(KEYS, inner, max_size=4)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(KEYS, inner, max_size=4)),
     max_leaves=12,
 )
 
