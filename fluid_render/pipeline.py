@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from multiprocessing import get_all_start_methods, get_context
 from typing import Any
 
 from fluid_render.bind import Bundle, bind
@@ -11,7 +13,7 @@ from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.load import Document
 from fluid_render.plan.ports import Lock, PortRange, allocate, runtime_key
 from fluid_render.plan.values import plan_values
-from fluid_render.render import Manifest, render_runtime
+from fluid_render.render import Manifest, environment, render_runtime
 from fluid_render.validate import Spec, validate
 
 
@@ -48,13 +50,9 @@ def build(
         for bundle in bundles
         for op in _operations(bundle)
     ]
-    for bundle in bundles:
-        try:
-            values = plan_values(bundle, ports.get(runtime_key(bundle.namespace, bundle.name), {}))
-        except BuildError as error:
-            problems += error.problems
-            continue
-        manifests += render_runtime(values)
+    rendered, failed = _render_all(bundles, ports)
+    manifests += rendered
+    problems += failed
     if problems:
         raise BuildError(problems)
     if not manifests and not validated.passthrough:
@@ -73,3 +71,45 @@ def build(
 
 def _operations(bundle: Bundle) -> list[Spec[Any]]:
     return [*bundle.dataloads, *bundle.databackups]
+
+
+# Below this many datasets a second process costs more (fork, result transfer) than it saves.
+PARALLEL_FROM = 200
+_work: tuple[Sequence[Bundle], Mapping[str, Mapping[str, int]]] | None = None
+
+
+def _render_range(start: int, end: int) -> tuple[list[Manifest], list[Problem]]:
+    """Plan and render bundles[start:end]; problems are returned, not raised (they cross a pipe)."""
+    assert _work is not None
+    bundles, ports = _work
+    manifests: list[Manifest] = []
+    problems: list[Problem] = []
+    for bundle in bundles[start:end]:
+        try:
+            values = plan_values(bundle, ports.get(runtime_key(bundle.namespace, bundle.name), {}))
+        except BuildError as error:
+            problems += error.problems
+            continue
+        manifests += render_runtime(values)
+    return manifests, problems
+
+
+def _render_all(
+    bundles: Sequence[Bundle], ports: Mapping[str, Mapping[str, int]]
+) -> tuple[list[Manifest], list[Problem]]:
+    """Every bundle's manifests in bundle order; large builds use every core (forked workers
+    inherit the compiled templates and the specs, and return plain text)."""
+    global _work
+    _work = (bundles, ports)
+    try:
+        workers = min(os.cpu_count() or 1, 8)
+        if len(bundles) < PARALLEL_FROM or workers < 2 or "fork" not in get_all_start_methods():
+            return _render_range(0, len(bundles))
+        environment()  # compile the templates once, before forking
+        step = -(-len(bundles) // workers)
+        ranges = [(i, min(i + step, len(bundles))) for i in range(0, len(bundles), step)]
+        with get_context("fork").Pool(len(ranges)) as pool:
+            parts = pool.starmap(_render_range, ranges)
+        return [m for part, _ in parts for m in part], [p for _, part in parts for p in part]
+    finally:
+        _work = None

@@ -204,6 +204,10 @@ def structural(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
                 out["additionalProperties"] = structural(value, defs)
             elif value is True and "properties" not in node:
                 out["x-kubernetes-preserve-unknown-fields"] = True
+        elif key == "patternProperties":
+            # Label maps: CRDs cannot check key patterns, so keep only the value schema.
+            (value_schema,) = value.values()
+            out["additionalProperties"] = structural(value_schema, defs)
         elif key in _VALUE_KEYWORDS:
             out[key] = value
         elif key == "$defs":

@@ -33,7 +33,11 @@ class ApiModel(BaseModel):
     """Strict, immutable base so a parsed spec can be shared by every later stage."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=False, extra="forbid", frozen=True
+        alias_generator=to_camel,
+        populate_by_name=False,
+        extra="forbid",
+        frozen=True,
+        defer_build=True,
     )
 
 
@@ -215,6 +219,20 @@ Port = Annotated[int, Strict(), Minimum(1), Maximum(65535)]
 
 StringMap = dict[StrictStr, StrictStr]
 """A map of strings: values must be quoted in YAML (``"true"``, ``"1"``), as for the API server."""
+
+LABEL_KEY = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+)
+LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
+LabelMap = dict[
+    Annotated[StrictStr, Pattern(LABEL_KEY, "must be a valid label key ([prefix/]name)")],
+    Annotated[
+        StrictStr,
+        Pattern(LABEL_VALUE, "must be a valid label value (at most 63 letters, digits, '-_.')"),
+    ],
+]
+"""Labels as the API server accepts them, so a bad one fails the build, not the sync."""
 
 BACKUP_LOCATION_PATTERN = r"^(local|pvc)://.*$"
 """Backup and restore locations upstream can parse (section 7.3 of the reference)."""
@@ -420,7 +438,7 @@ class ObjectMeta(ApiModel):
 
     name: Dns1123Subdomain
     namespace: Dns1123Label | None = None
-    labels: StringMap | None = None
+    labels: LabelMap | None = None
     annotations: StringMap | None = None
 
 
@@ -433,7 +451,7 @@ class Dns1035ObjectMeta(ObjectMeta):
 class PodMetadata(ApiModel):
     """Labels and annotations merged into generated pod templates."""
 
-    labels: StringMap | None = None
+    labels: LabelMap | None = None
     annotations: StringMap | None = None
 
 

@@ -311,8 +311,9 @@ class _Planner:
         mount_parent = f"{MOUNT_ROOT}/alluxio/{ns}/{name}"
         mount_path = f"{mount_parent}/alluxio-fuse"
 
+        user_labels = dict(self.ds.model.metadata.labels or {})
         labels = {
-            **(self.ds.model.metadata.labels or {}),
+            **user_labels,
             "app": "alluxio",
             "chart": CHART_LABEL,
             "release": name,
@@ -890,13 +891,29 @@ class _Planner:
                     ]
                 }
             }
-        volume_labels = {dataset_label: "true", "fluid.io/dataset-id": ds_id}
+        volume_labels = {
+            **user_labels,
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            dataset_label: "true",
+            "fluid.io/dataset-id": ds_id,
+        }
 
         # ---- the user's objects, normalised
         dataset_object = self.ds.model.model_dump(by_alias=True, exclude_unset=True)
         runtime_object = self.rt.model.model_dump(by_alias=True, exclude_unset=True)
         for obj in (dataset_object, runtime_object):
-            obj["metadata"]["namespace"] = ns
+            given = obj["metadata"]
+            obj["metadata"] = {
+                "name": given["name"],
+                "namespace": ns,
+                "labels": {
+                    **user_labels,
+                    **given.get("labels", {}),
+                    "app.kubernetes.io/managed-by": MANAGED_BY,
+                    "fluid.io/dataset-id": ds_id,
+                },
+                **({"annotations": given["annotations"]} if "annotations" in given else {}),
+            }
 
         return Values(
             namespace=ns,

@@ -7,7 +7,7 @@ parser reads as anything but that same string; everything else is double-quoted 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
@@ -40,17 +40,23 @@ def _escape(match: re.Match[str]) -> str:
 
 def scalar(value: Any) -> str:
     """One YAML scalar for a string, number, bool or None."""
+    if isinstance(value, str):
+        return _string(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, str):
-        if _PLAIN.fullmatch(value) and value.lower() not in _AMBIGUOUS:
-            return value
-        return '"' + _ESCAPE.sub(_escape, value) + '"'
     raise TypeError(f"cannot write {type(value).__name__} as a YAML scalar")
+
+
+@lru_cache(maxsize=65536)
+def _string(value: str) -> str:
+    """Cached: label keys, images and paths repeat across every object of a build."""
+    if _PLAIN.fullmatch(value) and value.lower() not in _AMBIGUOUS:
+        return value
+    return '"' + _ESCAPE.sub(_escape, value) + '"'
 
 
 def quote(value: Any) -> YamlText:
@@ -77,38 +83,42 @@ def to_yaml(value: Any, indent: int) -> YamlText:
 
     Used as `key:{{ value | yaml(6) }}` (no space after the colon) with 6 the indentation of
     the key's children. Keys keep their order; the plan sorts where order has no meaning.
+    Plain dicts, lists and tuples only: exact type checks keep this hot path fast.
     """
-    if isinstance(value, Mapping | list | tuple) and value:
-        return YamlText("\n" + "\n".join(_lines(value, indent)))
-    if isinstance(value, Mapping):
-        return YamlText(" {}")
-    if isinstance(value, list | tuple):
-        return YamlText(" []")
+    if type(value) in _CONTAINERS:
+        if value:
+            lines: list[str] = []
+            _lines(value, indent, lines)
+            return YamlText("\n" + "\n".join(lines))
+        return YamlText(" {}" if type(value) is dict else " []")
     return YamlText(" " + scalar(value))
 
 
-def _lines(value: Any, indent: int) -> list[str]:
+_CONTAINERS = (dict, list, tuple)
+
+
+def _lines(value: Any, indent: int, lines: list[str]) -> None:
     pad = " " * indent
-    lines: list[str] = []
-    if isinstance(value, Mapping):
+    if type(value) is dict:
         for key, item in value.items():
-            lines += _entry(f"{pad}{scalar(str(key))}:", item, indent + 2)
-        return lines
+            _entry(f"{pad}{scalar(str(key))}:", item, indent + 2, lines)
+        return
     for item in value:
-        if isinstance(item, Mapping) and item:
-            inner = _lines(item, indent + 2)
-            lines.append(f"{pad}- {inner[0].lstrip()}")
-            lines += inner[1:]
+        if type(item) is dict and item:
+            start = len(lines)
+            _lines(item, indent + 2, lines)
+            lines[start] = f"{pad}- {lines[start].lstrip()}"
         else:
-            lines += _entry(f"{pad}-", item, indent + 2)
-    return lines
+            _entry(f"{pad}-", item, indent + 2, lines)
 
 
-def _entry(head: str, item: Any, child_indent: int) -> list[str]:
-    if isinstance(item, Mapping | list | tuple) and item:
-        return [head, *_lines(item, child_indent)]
-    if isinstance(item, Mapping):
-        return [f"{head} {{}}"]
-    if isinstance(item, list | tuple):
-        return [f"{head} []"]
-    return [f"{head} {scalar(item)}"]
+def _entry(head: str, item: Any, child_indent: int, lines: list[str]) -> None:
+    kind = type(item)
+    if kind in _CONTAINERS:
+        if item:
+            lines.append(head)
+            _lines(item, child_indent, lines)
+        else:
+            lines.append(f"{head} {{}}" if kind is dict else f"{head} []")
+        return
+    lines.append(f"{head} {scalar(item)}")
