@@ -64,8 +64,12 @@ def quote(value: Any) -> YamlText:
     return YamlText(scalar(value))
 
 
+@lru_cache(maxsize=256)
 def block(value: str, indent: int) -> YamlText:
-    """A script or table as a literal block (readable in diffs) when that is exact, else quoted."""
+    """A script or table as a literal block (readable in diffs) when that is exact, else quoted.
+
+    Cached: the master's scripts are the same for every dataset of a build.
+    """
     if (
         value.endswith("\n")
         and not value.endswith("\n\n")
