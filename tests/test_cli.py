@@ -201,3 +201,60 @@ def test_quickstart_example_is_current() -> None:
     lock = str(ROOT / "examples" / "quickstart" / "fluid-render.lock")
     result = run("build", QUICKSTART, "--lock", lock, "--frozen-lock")
     assert result.exit_code == 0, result.stderr
+
+
+def test_an_interrupted_write_leaves_the_previous_tree(
+    specs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    assert build(specs, "-o", str(out))[0] == 0
+    before = read_tree(out)
+    (specs / "c.yaml").write_text(pair("gamma"))
+    written = []
+
+    def fail_after_three(self: Path, text: str, encoding: str) -> int:
+        written.append(self)
+        if len(written) > 3:
+            raise OSError(28, "No space left on device", str(self))
+        return original(self, text, encoding=encoding)
+
+    original = Path.write_text
+    monkeypatch.setattr(Path, "write_text", fail_after_three)
+    result = run("build", str(specs), "-o", str(out), "--lock", str(specs.parent / "l2"))
+    monkeypatch.undo()
+    assert result.exit_code == 1 and "No space left on device" in result.stderr
+    assert read_tree(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_validate_without_its_extra_says_how_to_install(
+    specs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    import fluid_render.check as check
+
+    check._kubernetes_validator.cache_clear()
+    monkeypatch.setitem(sys.modules, "kubernetes_validate", None)  # as if not installed
+    code, out, err = build(specs, "--validate")
+    check._kubernetes_validator.cache_clear()
+    assert (code, out) == (2, "")
+    assert "pip install 'fluid-render[validate]'" in err
+
+
+def test_validate_reports_invalid_objects(monkeypatch: pytest.MonkeyPatch, specs: Path) -> None:
+    """The check itself can fail: a rendered object with an unknown field is reported."""
+    import fluid_render.render as render
+
+    original = render.render_runtime
+
+    def broken(values: object) -> list[render.Manifest]:
+        manifests = original(values)  # type: ignore[arg-type]
+        first = manifests[-1]
+        bad = first.text.replace("spec:\n", "spec:\n  replicaz: 1\n", 1)
+        return [*manifests[:-1], render.Manifest(**{**first.__dict__, "text": bad})]
+
+    monkeypatch.setattr("fluid_render.pipeline.render_runtime", broken)
+    code, out, err = build(specs, "--validate")
+    assert code == 1 and out == ""
+    assert "PersistentVolumeClaim/default/alpha: spec: Additional properties" in err

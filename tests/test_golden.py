@@ -5,10 +5,13 @@ Refresh after a reviewed change with `pytest tests/test_golden.py --update-golde
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from fluid_render.check import check_manifests
 from fluid_render.emit import OWNED
@@ -81,3 +84,47 @@ def test_output_is_byte_stable(case: str, tmp_path: Path) -> None:
         second["fluid-render.lock"] = lock.read_text()
     assert second == first
     assert OWNED in second
+
+
+LABEL_KEY = re.compile(
+    r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+)
+LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?")
+DNS_LABEL = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
+SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+
+
+def _label_maps(obj: Any) -> list[dict[str, str]]:
+    """Every labels map and selector of an object, wherever it nests."""
+    found = []
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if key in ("labels", "matchLabels", "nodeSelector") and isinstance(value, dict):
+                found.append(value)
+            elif key == "selector" and isinstance(value, dict) and "matchLabels" not in value:
+                found.append(value)
+            else:
+                found += _label_maps(value)
+    elif isinstance(obj, list):
+        for item in obj:
+            found += _label_maps(item)
+    return found
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden_names_and_labels_are_valid(case: str) -> None:
+    """What kubernetes-validate does not check: label syntax and name rules per kind."""
+    for path in (GOLDEN / case / "expected").rglob("*.yaml"):
+        obj = yaml.safe_load(path.read_text())
+        if obj.get("kind") == "Kustomization":
+            continue
+        name = obj["metadata"]["name"]
+        rule = DNS_LABEL if obj["kind"] in ("Service", "Dataset", "AlluxioRuntime") else SUBDOMAIN
+        assert rule.fullmatch(name), f"{path}: bad name {name}"
+        if obj["kind"] == "StatefulSet":
+            assert len(name) <= 52, f"{path}: pods of {name} get an over-long revision label"
+        for labels in _label_maps(obj):
+            for key, value in labels.items():
+                assert LABEL_KEY.fullmatch(key) and len(key.split("/")[-1]) <= 63, (path, key)
+                assert LABEL_VALUE.fullmatch(value), (path, key, value)

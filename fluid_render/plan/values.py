@@ -593,7 +593,7 @@ class _Planner:
         mount_conf = {
             "name": "alluxio-mount-conf",
             "configMap": {
-                "name": fit(f"{name}-mount-config", 253),
+                "name": fit(f"{name}-mount-config"),
                 "items": [
                     {"key": "entrypoint.script", "path": "entrypoint.sh", "mode": 0o550},
                     {"key": "mount.script", "path": "mount.sh", "mode": 0o550},
@@ -960,9 +960,9 @@ class _Planner:
             fuse_mount_parent=mount_parent,
             fuse_mount_path=mount_path,
             fuse_host_pid=host_pid,
-            config_name=fit(f"{name}-config", 253),
+            config_name=fit(f"{name}-config"),
             config=config,
-            mount_config_name=fit(f"{name}-mount-config", 253),
+            mount_config_name=fit(f"{name}-mount-config"),
             mount_table="".join(line + "\n" for line in mounts.table),
             pv_name=pv_name,
             pvc_name=name,
