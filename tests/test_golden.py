@@ -95,14 +95,16 @@ DNS_LABEL = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
 SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 
 
+LABEL_MAPS = ("labels", "matchLabels", "nodeSelector")
+
+
 def _label_maps(obj: Any) -> list[dict[str, str]]:
     """Every labels map and selector of an object, wherever it nests."""
     found = []
     if isinstance(obj, dict):
         for key, value in obj.items():
-            if key in ("labels", "matchLabels", "nodeSelector") and isinstance(value, dict):
-                found.append(value)
-            elif key == "selector" and isinstance(value, dict) and "matchLabels" not in value:
+            plain_selector = key == "selector" and "matchLabels" not in value
+            if isinstance(value, dict) and (key in LABEL_MAPS or plain_selector):
                 found.append(value)
             else:
                 found += _label_maps(value)
