@@ -23,6 +23,10 @@ class Bundle:
     databackups: tuple[Spec[DataBackup], ...] = ()
 
     @property
+    def operations(self) -> list[Spec[Any]]:
+        return [*self.dataloads, *self.databackups]
+
+    @property
     def namespace(self) -> str:
         return self.dataset.namespace
 

@@ -13,6 +13,7 @@ from fluid_render.errors import BuildError
 from fluid_render.load import load_inputs
 from fluid_render.pipeline import build as run_build
 from fluid_render.plan.lock import parse_lock, render_lock
+from fluid_render.plan.operations import KUBECTL_IMAGE
 from fluid_render.plan.ports import Lock, PortRange
 from fluid_render.render import Manifest
 
@@ -76,6 +77,12 @@ def main() -> None:
     "Fluid schemas (needs the `validate` extra).",
 )
 @click.option(
+    "--kubectl-image",
+    default=KUBECTL_IMAGE,
+    show_default=True,
+    help="Image of the init containers that wait for a `runAfter` predecessor's Job.",
+)
+@click.option(
     "--kube-version",
     default="1.31",
     show_default=True,
@@ -90,6 +97,7 @@ def build(
     namespace: str,
     passthrough: bool,
     check: bool,
+    kubectl_image: str,
     kube_version: str,
 ) -> None:
     """Render every object of the specs in INPUTS (files, folders, or - for stdin)."""
@@ -104,7 +112,10 @@ def build(
             port_range=port_range,
             namespace=namespace,
             passthrough=passthrough,
+            kubectl_image=kubectl_image,
         )
+        for warning in result.warnings:
+            click.echo(f"warning: {warning}", err=True)
         new_text = render_lock(result.lock) if result.lock.runtimes or old_text else None
         if frozen_lock and new_text != old_text:
             _fail(

@@ -37,12 +37,19 @@ KIND_ORDER = {
         (
             "Dataset",
             "AlluxioRuntime",
+            "DataLoad",
+            "DataBackup",
+            "ServiceAccount",
+            "Role",
+            "RoleBinding",
             "ConfigMap",
             "Service",
             "StatefulSet",
             "DaemonSet",
             "PersistentVolume",
             "PersistentVolumeClaim",
+            "Job",
+            "CronJob",
         )
     )
 }

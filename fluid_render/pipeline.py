@@ -6,15 +6,28 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
-from typing import Any
 
 from fluid_render.bind import Bundle, bind
 from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.load import Document
+from fluid_render.plan.operations import (
+    KUBECTL_IMAGE,
+    Key,
+    Order,
+    order_operations,
+    plan_operations,
+)
 from fluid_render.plan.ports import Lock, PortRange, allocate, runtime_key
-from fluid_render.plan.values import plan_values
-from fluid_render.render import Manifest, environment, render_runtime
-from fluid_render.validate import Spec, validate
+from fluid_render.plan.values import MANAGED_BY, plan_values
+from fluid_render.render import (
+    Manifest,
+    environment,
+    render_operation,
+    render_operation_access,
+    render_runtime,
+    scripts,
+)
+from fluid_render.validate import validate
 
 
 @dataclass(frozen=True)
@@ -22,6 +35,7 @@ class Build:
     manifests: list[Manifest]
     passthrough: list[Document]
     lock: Lock
+    warnings: list[Problem]
 
 
 def build(
@@ -32,6 +46,7 @@ def build(
     port_range: PortRange,
     namespace: str = "default",
     passthrough: bool = False,
+    kubectl_image: str = KUBECTL_IMAGE,
 ) -> Build:
     """Validate, bind, plan and render; every stage reports all of its problems at once."""
     validated = validate(documents, namespace, passthrough)
@@ -39,22 +54,15 @@ def build(
     ports, new_lock = allocate(
         [b.runtime for b in bundles], lock, port_range, Position(lock_source, 1, 1)
     )
-    manifests: list[Manifest] = []
-    problems: list[Problem] = [
-        Problem(
-            op.at("kind"),
-            "kind",
-            f"{op.kind} is validated but not rendered yet; remove it "
-            "from the inputs until data operations are supported",
-        )
-        for bundle in bundles
-        for op in _operations(bundle)
-    ]
-    rendered, failed = _render_all(bundles, ports)
-    manifests += rendered
-    problems += failed
+    orders, warnings = order_operations(bundles, scripts())
+    manifests, problems = _render_all(bundles, ports, orders, kubectl_image)
     if problems:
         raise BuildError(problems)
+    waiting = sorted({op[0] for op, order in orders.items() if order.after is not None})
+    for waiting_namespace in waiting:
+        manifests += render_operation_access(
+            waiting_namespace, {"app.kubernetes.io/managed-by": MANAGED_BY}
+        )
     if not manifests and not validated.passthrough:
         raise BuildError(
             [
@@ -66,41 +74,55 @@ def build(
                 )
             ]
         )
-    return Build(manifests, validated.passthrough, new_lock)
-
-
-def _operations(bundle: Bundle) -> list[Spec[Any]]:
-    return [*bundle.dataloads, *bundle.databackups]
+    return Build(manifests, validated.passthrough, new_lock, sorted(warnings))
 
 
 # Below this many datasets a second process costs more (fork, result transfer) than it saves.
 PARALLEL_FROM = 200
-_work: tuple[Sequence[Bundle], Mapping[str, Mapping[str, int]]] | None = None
+
+
+@dataclass(frozen=True)
+class _Work:
+    bundles: Sequence[Bundle]
+    ports: Mapping[str, Mapping[str, int]]
+    orders: Mapping[Key, Order]
+    kubectl_image: str
+
+
+_work: _Work | None = None
 
 
 def _render_range(start: int, end: int) -> tuple[list[Manifest], list[Problem]]:
     """Plan and render bundles[start:end]; problems are returned, not raised (they cross a pipe)."""
     assert _work is not None
-    bundles, ports = _work
     manifests: list[Manifest] = []
     problems: list[Problem] = []
-    for bundle in bundles[start:end]:
+    for bundle in _work.bundles[start:end]:
         try:
-            values = plan_values(bundle, ports.get(runtime_key(bundle.namespace, bundle.name), {}))
+            ports = _work.ports.get(runtime_key(bundle.namespace, bundle.name), {})
+            values = plan_values(bundle, ports)
+            operations = plan_operations(
+                bundle, values, _work.orders, scripts(), _work.kubectl_image
+            )
         except BuildError as error:
             problems += error.problems
             continue
         manifests += render_runtime(values)
+        for operation in operations:
+            manifests += render_operation(operation)
     return manifests, problems
 
 
 def _render_all(
-    bundles: Sequence[Bundle], ports: Mapping[str, Mapping[str, int]]
+    bundles: Sequence[Bundle],
+    ports: Mapping[str, Mapping[str, int]],
+    orders: Mapping[Key, Order],
+    kubectl_image: str,
 ) -> tuple[list[Manifest], list[Problem]]:
     """Every bundle's manifests in bundle order; large builds use every core (forked workers
     inherit the compiled templates and the specs, and return plain text)."""
     global _work
-    _work = (bundles, ports)
+    _work = _Work(bundles, ports, orders, kubectl_image)
     try:
         workers = min(os.cpu_count() or 1, 8)
         if len(bundles) < PARALLEL_FROM or workers < 2 or "fork" not in get_all_start_methods():

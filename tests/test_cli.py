@@ -178,15 +178,6 @@ def test_passthrough_copies_documents_unchanged(specs: Path, tmp_path: Path) -> 
     assert (tmp_path / "o" / "other" / "secret-s.yaml").read_text() == text
 
 
-def test_data_operations_are_not_silently_dropped(specs: Path) -> None:
-    (specs / "load.yaml").write_text(
-        "apiVersion: data.fluid.io/v1alpha1\nkind: DataLoad\nmetadata: {name: l}\n"
-        "spec: {dataset: {name: alpha}}\n"
-    )
-    code, _, err = build(specs)
-    assert code == 1 and "load.yaml:2:1: kind: DataLoad is validated but not rendered yet" in err
-
-
 def test_usage_errors_exit_2(specs: Path) -> None:
     assert build(specs, "--port-range", "9-1")[0] == 2
     assert run("build").exit_code == 2

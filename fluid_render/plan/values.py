@@ -25,6 +25,7 @@ RUNTIME_IMAGE = ("alluxio/alluxio-dev", "2.9.0")
 FUSE_IMAGE = ("alluxio/alluxio-dev", "2.9.0")
 INIT_IMAGE = ("fluidcloudnative/init-users", "v0.9.0")
 MOUNT_ROOT = "/runtime-mnt"
+WORKDIR = "/tmp"  # upstream's FLUID_WORKDIR: backups pass through <WORKDIR>/alluxio-backup
 CHART_LABEL = "alluxio-0.9.14"
 MANAGED_BY = "fluid-render"
 CAPACITY_ANNOTATION = "pvc.fluid.io/resources.requests.storage"
@@ -90,8 +91,11 @@ class Values:
     name: str
     dataset_id: str
     labels: dict[str, str]
+    dataset_labels: dict[str, str]
     selector_labels: dict[str, str]
     image: Image
+    init_image: Image
+    backup_dir: str
     fuse_image: Image
     run_as: tuple[int, int]
     init_users: InitUsers | None
@@ -158,6 +162,24 @@ def plan_values(bundle: Bundle, ports: Mapping[str, int]) -> Values:
     return values
 
 
+def runtime_image(runtime: AlluxioRuntime) -> Image:
+    """The image of master, workers and data operations: the spec's, else the install default."""
+    version = runtime.spec.alluxio_version
+    image = version.image if version and version.image else RUNTIME_IMAGE[0]
+    tag = version.image_tag if version and version.image_tag else RUNTIME_IMAGE[1]
+    policy = version.image_pull_policy if version and version.image_pull_policy else None
+    return Image(image, tag, policy or "IfNotPresent")
+
+
+def init_image(runtime: AlluxioRuntime) -> Image:
+    init = runtime.spec.init_users
+    return Image(
+        init.image if init and init.image else INIT_IMAGE[0],
+        init.image_tag if init and init.image_tag else INIT_IMAGE[1],
+        (init.image_pull_policy if init else None) or "IfNotPresent",
+    )
+
+
 def parse_backup_path(location: str) -> tuple[str | None, str]:
     """`pvc://<claim>/<sub>` -> (claim, `/<sub>/`); `local://<p>` -> (None, `/<p>/`)."""
     scheme, _, rest = location.partition("://")
@@ -193,13 +215,6 @@ class _Planner:
     def _component(self, attr: str) -> AlluxioCompTemplateSpec:
         found = getattr(self.runtime, attr)
         return found if found is not None else AlluxioCompTemplateSpec()
-
-    def _image(self) -> Image:
-        version = self.runtime.alluxio_version
-        image = version.image if version and version.image else RUNTIME_IMAGE[0]
-        tag = version.image_tag if version and version.image_tag else RUNTIME_IMAGE[1]
-        policy = version.image_pull_policy if version and version.image_pull_policy else None
-        return Image(image, tag, policy or "IfNotPresent")
 
     def _fuse_image(self) -> Image:
         fuse = self.runtime.fuse
@@ -293,7 +308,7 @@ class _Planner:
         self._check_credentials()
         tiers = plan_tiers(self.rt, self.problems)
         mounts = plan_mounts(self.ds, self.problems)
-        image, fuse_image = self._image(), self._fuse_image()
+        image, fuse_image = runtime_image(self.rt.model), self._fuse_image()
         new_style = self._new_style_fuse(fuse_image.tag)
         ds_id = dataset_id(ns, name)
         replicas = master_replicas(self.rt.model)
@@ -483,12 +498,7 @@ class _Planner:
         user_volumes: list[dict[str, Any]] = []
         user_mounts: list[dict[str, Any]] = []
         if run_as is not None:
-            init = self.runtime.init_users
-            init_image = Image(
-                init.image if init and init.image else INIT_IMAGE[0],
-                init.image_tag if init and init.image_tag else INIT_IMAGE[1],
-                (init.image_pull_policy if init else None) or "IfNotPresent",
-            )
+            init = init_image(self.rt.model)
             tier_paths = ":".join(p for lv in levels for p in lv.path.split(","))
             env = [
                 {
@@ -498,7 +508,7 @@ class _Planner:
             ]
             if tier_paths:
                 env.append({"name": "FLUID_TIERSTORE_PATHS", "value": tier_paths})
-            init_users = InitUsers(init_image, env)
+            init_users = InitUsers(init, env)
             user_dir = f"/tmp/fluid/{ns}/{name}"
             user_volumes = [
                 {"name": "dir", "hostPath": {"path": user_dir, "type": "DirectoryOrCreate"}},
@@ -590,6 +600,13 @@ class _Planner:
                 {"name": "job-embedded", "containerPort": self.ports["jobMaster.embeddedJournal"]}
             )
         journal = {"name": "alluxio-journal", "emptyDir": {"sizeLimit": "30Gi"}}
+        # Metadata backups (`fsadmin backup --local`) land here, on the master's node, where a
+        # DataBackup Job beside it picks them up; mounted always, so adding one needs no restart.
+        backup_dir = f"{WORKDIR}/alluxio-backup/{ns}/{name}"
+        backup = {
+            "name": "alluxio-backup",
+            "hostPath": {"path": backup_dir, "type": "DirectoryOrCreate"},
+        }
         mount_conf = {
             "name": "alluxio-mount-conf",
             "configMap": {
@@ -607,6 +624,7 @@ class _Planner:
             *hdfs_volumes,
             *user_volumes,
             journal,
+            backup,
             *ufs_volumes,
             *master_user_volumes,
             *secret_volumes,
@@ -620,6 +638,7 @@ class _Planner:
                 *hdfs_mounts,
                 *user_mounts,
                 {"name": "alluxio-journal", "mountPath": "/journal"},
+                {"name": "alluxio-backup", "mountPath": "/alluxio_backups"},
                 *ufs_mounts,
                 *master_user_mounts,
                 *secret_mounts,
@@ -920,6 +939,9 @@ class _Planner:
             name=name,
             dataset_id=ds_id,
             labels=labels,
+            dataset_labels=user_labels,
+            init_image=init_image(self.rt.model),
+            backup_dir=backup_dir,
             selector_labels={"app": "alluxio", "release": name},
             image=image,
             fuse_image=fuse_image,

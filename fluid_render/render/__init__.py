@@ -18,11 +18,13 @@ from jinja2.bccache import Bucket
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
+from fluid_render.plan.operations import SERVICE_ACCOUNT, Operation
 from fluid_render.plan.values import Values
 from fluid_render.render.quote import block, quote, to_yaml
 from fluid_render.resources import shipped
 
 FLUX_SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
+OPERATIONS_FOLDER = "_operations"  # namespace-wide objects of data operations
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 
 # Install order: what a kind needs must exist first (Argo CD applies lower waves first).
@@ -128,11 +130,12 @@ def environment() -> ImmutableSandboxedEnvironment:
     env.filters["chomp"] = lambda text: Markup(text.rstrip("\n"))
     env.filters["merge_metadata"] = _with_annotations
     env.globals["merge"] = _merge_sorted
-    env.globals["scripts"] = _scripts()
+    env.globals["scripts"] = scripts()
     return env
 
 
-def _scripts() -> dict[str, str]:
+@cache
+def scripts() -> dict[str, str]:
     """The master's shell scripts, read as plain text (bash's `${#x}` is not Jinja syntax)."""
     folder = shipped("charts/alluxio") / "scripts"
     return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.sh"))}
@@ -205,20 +208,46 @@ def _objects(values: Values) -> list[_Object]:
     return objects
 
 
+def render_operation(op: Operation) -> list[Manifest]:
+    """A DataLoad or DataBackup: its own object, its scripts and its Job (or CronJob)."""
+    job_kind = "CronJob" if op.cron else "Job"
+    objects = [
+        _Object("operation.yaml.j2", op.kind, op.name, WAVES["Dataset"]),
+        _Object("operation-scripts.yaml.j2", "ConfigMap", op.script_name, WAVES["ConfigMap"]),
+        _Object("operation-job.yaml.j2", job_kind, op.job_name, op.wave),
+    ]
+    return _render(objects, {"op": op}, op.namespace, op.dataset)
+
+
+def render_operation_access(namespace: str, labels: Mapping[str, str]) -> list[Manifest]:
+    """What lets operations of a namespace wait for each other's Jobs (`kubectl wait`)."""
+    objects = [
+        _Object("operations-serviceaccount.yaml.j2", "ServiceAccount", SERVICE_ACCOUNT, 0),
+        _Object("operations-role.yaml.j2", "Role", SERVICE_ACCOUNT, 0),
+        _Object("operations-rolebinding.yaml.j2", "RoleBinding", SERVICE_ACCOUNT, 0),
+    ]
+    context = {"account": SERVICE_ACCOUNT, "namespace": namespace, "labels": dict(labels)}
+    return _render(objects, context, namespace, OPERATIONS_FOLDER)
+
+
 def render_runtime(values: Values) -> list[Manifest]:
     """Every object of one Dataset + AlluxioRuntime as YAML text."""
+    return _render(_objects(values), {"v": values}, values.namespace, values.name)
+
+
+def _render(
+    objects: list[_Object], base: Mapping[str, Any], namespace: str, folder: str
+) -> list[Manifest]:
     env = environment()
     manifests = []
-    for obj in _objects(values):
+    for obj in objects:
         template = env.get_template(obj.template)
-        context = {"v": values, **(obj.extra or {})}
+        context = {**base, **(obj.extra or {})}
         # Flux would expand `${VAR}` in scripts and JVM options into empty strings, so objects
         # holding `${` opt out; rendered once with the annotation, dropped where not needed.
         annotations = {SYNC_WAVE: str(obj.wave), FLUX_SUBSTITUTE: "disabled"}
         text = template.render(context, object_annotations=annotations)
         if "${" not in text:
             text = text.replace(_FLUX_LINE, "", 1)
-        manifests.append(
-            Manifest(values.namespace, values.name, obj.kind, obj.name, obj.wave, text)
-        )
+        manifests.append(Manifest(namespace, folder, obj.kind, obj.name, obj.wave, text))
     return manifests

@@ -1,0 +1,276 @@
+"""DataLoad and DataBackup: ordering, naming, validation and what their Jobs run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fluid_render.errors import BuildError
+from fluid_render.load import parse_documents
+from fluid_render.pipeline import Build, build
+from fluid_render.plan.ports import Lock, PortRange
+
+BASE = """apiVersion: data.fluid.io/v1alpha1
+kind: Dataset
+metadata: {name: data, namespace: ns}
+spec:
+  mounts:
+    - {mountPoint: "s3://bucket/train/", name: train}
+    - {mountPoint: "https://example.org/x/", name: web, path: /deep/web}
+---
+apiVersion: data.fluid.io/v1alpha1
+kind: AlluxioRuntime
+metadata: {name: data, namespace: ns}
+spec: {replicas: 1}
+"""
+
+
+def load(name: str, spec: str = "target: [{path: /train}]") -> str:
+    return (
+        f"---\napiVersion: data.fluid.io/v1alpha1\nkind: DataLoad\n"
+        f"metadata: {{name: {name}, namespace: ns}}\nspec:\n  dataset: {{name: data}}\n"
+        + "".join(f"  {line}\n" for line in spec.splitlines())
+    )
+
+
+def backup(name: str, spec: str = "backupPath: pvc://store/b/") -> str:
+    return (
+        f"---\napiVersion: data.fluid.io/v1alpha1\nkind: DataBackup\n"
+        f"metadata: {{name: {name}, namespace: ns}}\nspec:\n  dataset: data\n"
+        + "".join(f"  {line}\n" for line in spec.splitlines())
+    )
+
+
+def run(text: str, runtime: str | None = None) -> Build:
+    base = BASE if runtime is None else BASE.replace("spec: {replicas: 1}", runtime)
+    docs = parse_documents(base + text, "s.yaml")
+    return build(docs, lock=Lock(), lock_source="l", port_range=PortRange(20000, 25000))
+
+
+def errors(text: str, runtime: str | None = None) -> str:
+    with pytest.raises(BuildError) as error:
+        run(text, runtime)
+    return str(error.value)
+
+
+def objects(result: Build, kind: str) -> dict[str, Any]:
+    return {m.name: yaml.safe_load(m.text) for m in result.manifests if m.kind == kind}
+
+
+def pod_spec(job: dict[str, Any]) -> dict[str, Any]:
+    spec = job["spec"].get("jobTemplate", job)["spec"]
+    return spec["template"]["spec"]  # type: ignore[no-any-return]
+
+
+def env(container: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e.get("value") for e in container["env"]}
+
+
+# --------------------------------------------------------------------------- DataLoad
+def test_load_job_runs_the_targets_with_their_replicas() -> None:
+    result = run(
+        load(
+            "l",
+            "loadMetadata: true\ntarget:\n  - {path: /train/a, replicas: 3}\n  - {path: /deep/web}",
+        )
+    )
+    [(name, job)] = objects(result, "Job").items()
+    assert name.startswith("l-loader-job-") and len(name) == len("l-loader-job-") + 10
+    container = pod_spec(job)["containers"][0]
+    expected = {
+        "DATA_PATH": "/train/a:/deep/web",
+        "PATH_REPLICAS": "3:1",
+        "NEED_LOAD_METADATA": "true",
+    }
+    assert expected.items() <= env(container).items()
+    assert container["envFrom"] == [{"configMapRef": {"name": "data-config"}}]
+    assert [c["name"] for c in pod_spec(job)["initContainers"]] == ["wait-for-runtime"]
+    assert job["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == "4"
+    assert "l-loader-data-load-script" in objects(result, "ConfigMap")
+
+
+def test_no_targets_loads_everything() -> None:
+    job = next(iter(objects(run(load("l", "loadMetadata: false")), "Job").values()))
+    assert env(pod_spec(job)["containers"][0])["DATA_PATH"] == "/"
+
+
+def test_cron_load_is_a_cron_job_without_a_hash() -> None:
+    result = run(load("nightly", 'policy: Cron\nschedule: "0 3 * * *"'))
+    cron = objects(result, "CronJob")["nightly-loader-job"]
+    assert cron["spec"]["schedule"] == "0 3 * * *"
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+
+
+def test_on_event_is_an_error() -> None:
+    assert "spec.policy: OnEvent is not supported for Alluxio" in errors(
+        load("l", "policy: OnEvent")
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("train", "must be an absolute path"),
+        ("/elsewhere", "is not inside any mount"),
+        ("/train:x", "must not contain ':'"),
+    ],
+)
+def test_targets_must_be_inside_the_dataset(path: str, message: str) -> None:
+    assert f"spec.target[0].path: {message}" in errors(load("l", f"target: [{{path: {path!r}}}]"))
+
+
+def test_ttl_is_a_warning_not_a_deletion() -> None:
+    result = run(load("l", "ttlSecondsAfterFinished: 60"))
+    [warning] = result.warnings
+    assert "spec.ttlSecondsAfterFinished: not applied" in str(warning)
+    assert "ttlSecondsAfterFinished" not in str(objects(result, "Job"))
+
+
+# --------------------------------------------------------------------------- ordering
+def test_run_after_chain_waits_and_orders_waves() -> None:
+    text = (
+        load("a")
+        + backup("b", "backupPath: pvc://s/x\nrunAfter: {kind: DataLoad, name: a}")
+        + load("c", "runAfter: {kind: DataBackup, name: b}")
+    )
+    result = run(text)
+    jobs = objects(result, "Job")
+    names = {n.split("-")[0]: n for n in jobs}
+    waves = {
+        k: jobs[n]["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+        for k, n in names.items()
+    }
+    assert waves == {"a": "4", "b": "5", "c": "6"}
+    waits = pod_spec(jobs[names["c"]])["initContainers"]
+    assert [w["name"] for w in waits] == [
+        "wait-for-previous-job",
+        "wait-for-previous-run",
+        "wait-for-runtime",
+    ]
+    assert waits[1]["args"][-1] == f"job/{names['b']}"
+    assert pod_spec(jobs[names["c"]])["serviceAccountName"] == "fluid-render-operations"
+    assert set(objects(result, "Role")) == {"fluid-render-operations"}
+
+
+def test_editing_a_predecessor_renames_its_successors() -> None:
+    first = objects(run(load("a") + load("c", "runAfter: {kind: DataLoad, name: a}")), "Job")
+    second = objects(
+        run(
+            load("a", "target: [{path: /train/x}]")
+            + load("c", "runAfter: {kind: DataLoad, name: a}")
+        ),
+        "Job",
+    )
+    assert not set(first) & set(second)
+
+
+def test_dangling_and_cyclic_run_after_name_both_documents() -> None:
+    assert (
+        "spec.runAfter.name: DataLoad ns/a runs after DataLoad ns/ghost, which is not in the inputs"
+    ) in errors(load("a", "runAfter: {kind: DataLoad, name: ghost}"))
+    message = errors(
+        load("a", "runAfter: {kind: DataLoad, name: b}")
+        + load("b", "runAfter: {kind: DataLoad, name: a}")
+    )
+    assert "runAfter forms a cycle: DataLoad a (s.yaml:" in message
+    assert "-> DataLoad b (s.yaml:" in message
+
+
+def test_unordered_operations_on_one_dataset_are_rejected() -> None:
+    message = errors(load("a") + backup("b"))
+    assert (
+        "DataLoad a and DataBackup b (s.yaml:" in message
+        or "DataBackup b and DataLoad a" in message
+    )
+    assert "add `runAfter: {kind:" in message
+    run(load("a") + load("nightly", 'policy: Cron\nschedule: "@daily"'))  # cron is exempt
+
+
+# --------------------------------------------------------------------------- DataBackup
+def test_backup_to_a_pvc() -> None:
+    job = next(iter(objects(run(backup("b", "backupPath: pvc://store/sub/dir")), "Job").values()))
+    pod = pod_spec(job)
+    tool = pod["containers"][0]
+    assert env(tool)["BACKUP_PVC"] == "store" and env(tool)["BACKUP_PATH"] == "/sub/dir/"
+    master = "-Dalluxio.master.hostname=data-master-0.ns -Dalluxio.master.rpc.port=20000"
+    assert env(tool)["ALLUXIO_JAVA_OPTS"] == master
+    assert {"name": "pvc", "persistentVolumeClaim": {"claimName": "store"}} in pod["volumes"]
+    assert tool["securityContext"] == {"runAsUser": 0, "runAsGroup": 0}
+    affinity = pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert (
+        affinity[0]["labelSelector"]["matchLabels"]["statefulset.kubernetes.io/pod-name"]
+        == "data-master-0"
+    )
+
+
+def test_backup_to_a_host_path_as_a_user() -> None:
+    text = backup(
+        "b", "backupPath: local:///backups/data\nrunAs: {uid: 7, gid: 8, user: u, group: g}"
+    )
+    pod = pod_spec(next(iter(objects(run(text), "Job").values())))
+    assert {
+        "name": "host",
+        "hostPath": {"path": "/backups/data/", "type": "DirectoryOrCreate"},
+    } in pod["volumes"]
+    assert pod["containers"][0]["securityContext"] == {"runAsUser": 7, "runAsGroup": 8}
+    assert pod["initContainers"][0]["name"] == "init-users"
+
+
+def test_backup_needs_a_single_master() -> None:
+    assert "DataBackup needs a single master" in errors(
+        backup("b"), runtime="spec: {replicas: 1, master: {replicas: 3}}"
+    )
+
+
+def test_the_master_keeps_backups_on_its_node() -> None:
+    master = objects(run(""), "StatefulSet")["data-master"]
+    volumes = master["spec"]["template"]["spec"]["volumes"]
+    assert {
+        "name": "alluxio-backup",
+        "hostPath": {"path": "/tmp/alluxio-backup/ns/data", "type": "DirectoryOrCreate"},
+    } in volumes
+
+
+# --------------------------------------------------------------------------- hash naming
+NAMES = st.from_regex(r"\A[a-z][a-z0-9]{0,8}\Z")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.dictionaries(NAMES, st.from_regex(r"\A[a-z0-9]{1,8}\Z"), min_size=2, max_size=5),
+    st.randoms(),
+)
+def test_job_name_ignores_map_order(selector: dict[str, str], rnd: Any) -> None:
+    items = list(selector.items())
+    shuffled = items[:]
+    rnd.shuffle(shuffled)
+    as_yaml = "nodeSelector: {" + ", ".join(f'"{k}": "{v}"' for k, v in items) + "}"
+    reordered = "nodeSelector: {" + ", ".join(f'"{k}": "{v}"' for k, v in shuffled) + "}"
+    assert set(objects(run(load("l", as_yaml)), "Job")) == set(
+        objects(run(load("l", reordered)), "Job")
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(
+        [
+            "loadMetadata: true",
+            "target: [{path: /train, replicas: 2}]",
+            "target: [{path: /deep/web}]",
+            "schedulerName: other",
+            "nodeSelector: {a: b}",
+            "resources: {requests: {cpu: '1'}}",
+            "podMetadata: {labels: {x: y}}",
+            "tolerations: [{operator: Exists}]",
+        ]
+    )
+)
+def test_job_name_changes_with_a_meaningful_field(change: str) -> None:
+    before = set(objects(run(load("l", "target: [{path: /train}]")), "Job"))
+    after = set(objects(run(load("l", change)), "Job"))
+    assert before != after
