@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
 
 from fluid_render.bind import Bundle, bind
-from fluid_render.errors import BuildError, Position, Problem
+from fluid_render.errors import BuildError, Position, Problem, fail_if
 from fluid_render.load import Document
 from fluid_render.plan.operations import (
     KUBECTL_IMAGE,
@@ -17,6 +17,7 @@ from fluid_render.plan.operations import (
     order_operations,
     plan_operations,
 )
+from fluid_render.plan.placement import check_placement
 from fluid_render.plan.ports import Lock, PortRange, allocate, runtime_key
 from fluid_render.plan.values import MANAGED_BY, plan_values
 from fluid_render.render import (
@@ -54,6 +55,7 @@ def build(
     ports, new_lock = allocate(
         [b.runtime for b in bundles], lock, port_range, Position(lock_source, 1, 1)
     )
+    fail_if(check_placement(bundles))
     orders, warnings = order_operations(bundles, scripts())
     manifests, problems = _render_all(bundles, ports, orders, kubectl_image)
     if problems:

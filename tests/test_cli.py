@@ -47,7 +47,7 @@ def test_stream_to_stdout(specs: Path) -> None:
     code, out, err = build(specs)
     assert (code, err) == (0, "")
     assert out.startswith("---\napiVersion: data.fluid.io/v1alpha1\nkind: Dataset\n")
-    assert out.count("\n---\n") + 1 == 2 * 10
+    assert out.count("\n---\n") + 1 == 2 * 11
 
 
 def test_stdin(specs: Path) -> None:

@@ -16,6 +16,7 @@ from fluid_render.errors import Problem, fail_if
 from fluid_render.plan import quantity
 from fluid_render.plan.mounts import is_credential, plan_mounts
 from fluid_render.plan.naming import STATEFULSET_LIMIT, dataset_id, fit, label_key
+from fluid_render.plan.nodelabels import node_labels, sync_plan
 from fluid_render.plan.ports import PROPERTY_OF, STATIC_PORTS, master_replicas, uses_host_network
 from fluid_render.plan.properties import java_options, site_properties
 from fluid_render.plan.tieredstore import memory_bytes, plan_tiers
@@ -148,6 +149,9 @@ class Values:
     capacity: str
     csi_attributes: dict[str, str]
     pv_node_affinity: dict[str, Any] | None
+    # the syncer's plan: node labels, workloads, endpoints
+    sync_plan_name: str
+    sync_plan: str
     # the user's own objects, normalised
     dataset_object: dict[str, Any]
     runtime_object: dict[str, Any]
@@ -996,6 +1000,28 @@ class _Planner:
             capacity=capacity,
             csi_attributes=csi,
             pv_node_affinity=pv_node_affinity,
+            sync_plan_name=fit(f"{name}-sync-plan"),
+            sync_plan=json.dumps(
+                sync_plan(
+                    namespace=ns,
+                    name=name,
+                    labels=node_labels(ns, name, tiers, exclusive=placement == "Exclusive"),
+                    worker_name=worker_name,
+                    worker_selector=worker_selector,
+                    master_name=master_name,
+                    master_services=services,
+                    fuse_name=fuse_name,
+                    fuse_label=fuse_label,
+                    fuse_clean_policy=(fuse_spec.clean_policy if fuse_spec else None)
+                    or "OnRuntimeDeleted",
+                    ports=self.ports,
+                    api_gateway=api_gateway is not None,
+                ),
+                indent=2,
+                sort_keys=True,
+                ensure_ascii=False,
+            )
+            + "\n",
             dataset_object=dataset_object,
             runtime_object=runtime_object,
         )

@@ -166,6 +166,7 @@ def _objects(values: Values) -> list[_Object]:
         _Object("alluxioruntime.yaml.j2", "AlluxioRuntime", values.name, WAVES["AlluxioRuntime"]),
         _Object("config.yaml.j2", "ConfigMap", values.config_name, WAVES["ConfigMap"]),
         _Object("mount-config.yaml.j2", "ConfigMap", values.mount_config_name, WAVES["ConfigMap"]),
+        _Object("sync-plan.yaml.j2", "ConfigMap", values.sync_plan_name, WAVES["ConfigMap"]),
     ]
     objects += [
         _Object(
