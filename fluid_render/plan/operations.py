@@ -28,6 +28,8 @@ from fluid_render.plan.values import (
     WORKDIR,
     Image,
     Values,
+    init_users_env,
+    normalised,
     parse_backup_path,
     runtime_image,
 )
@@ -360,23 +362,6 @@ def _mount_table_volume(values: Values) -> dict[str, Any]:
     }
 
 
-def _object(spec: Spec[Any], values: Values) -> dict[str, Any]:
-    """The user's operation object, normalised, so the syncer can report on it."""
-    obj: dict[str, Any] = spec.model.model_dump(by_alias=True, exclude_unset=True)
-    given = obj["metadata"]
-    obj["metadata"] = {
-        "name": given["name"],
-        "namespace": spec.namespace,
-        "labels": {
-            **given.get("labels", {}),
-            "app.kubernetes.io/managed-by": MANAGED_BY,
-            "fluid.io/dataset-id": values.dataset_id,
-        },
-        **({"annotations": given["annotations"]} if "annotations" in given else {}),
-    }
-    return obj
-
-
 def _dataload(
     spec: Spec[DataLoad],
     bundle: Bundle,
@@ -515,7 +500,7 @@ def _dataload(
             _mount_table_volume(values),
         ],
         service_account=account,
-        object=_object(spec, values),
+        object=normalised(spec, values.dataset_id, values.dataset_labels),
     )
 
 
@@ -609,13 +594,7 @@ def _databackup(
                 "imagePullPolicy": values.init_image.pull_policy,
                 "command": ["/entrypoint.sh"],
                 "args": ["init_users"],
-                "env": [
-                    {
-                        "name": "FLUID_INIT_USERS",
-                        "value": f"{run_as.uid}:{run_as.user}:"
-                        f"{run_as.gid},{run_as.gid}:{run_as.group}",
-                    }
-                ],
+                "env": [init_users_env(run_as)],
                 "volumeMounts": [
                     {"name": "dir", "mountPath": "/tmp"},
                     {"name": "user", "mountPath": "/tmp/passwd"},
@@ -688,5 +667,5 @@ def _databackup(
         init_containers=init,
         volumes=volumes,
         service_account=account,
-        object=_object(spec, values),
+        object=normalised(spec, values.dataset_id, values.dataset_labels),
     )

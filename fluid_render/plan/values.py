@@ -10,14 +10,25 @@ from typing import Any
 
 from fluid_render.api import AlluxioRuntime, Dataset
 from fluid_render.api.alluxio import AlluxioCompTemplateSpec
-from fluid_render.api.common import LocalObjectReference, PodMetadata, ResourceRequirements
+from fluid_render.api.common import (
+    LocalObjectReference,
+    PodMetadata,
+    ResourceRequirements,
+    User,
+)
 from fluid_render.bind import Bundle
 from fluid_render.errors import Problem, fail_if
 from fluid_render.plan import quantity
 from fluid_render.plan.mounts import is_credential, plan_mounts
 from fluid_render.plan.naming import STATEFULSET_LIMIT, dataset_id, fit, label_key
 from fluid_render.plan.nodelabels import node_labels, sync_plan
-from fluid_render.plan.ports import PROPERTY_OF, STATIC_PORTS, master_replicas, uses_host_network
+from fluid_render.plan.ports import (
+    PROPERTY_OF,
+    STATIC_PORTS,
+    master_replicas,
+    needed_ports,
+    uses_host_network,
+)
 from fluid_render.plan.properties import java_options, site_properties
 from fluid_render.plan.tieredstore import memory_bytes, plan_tiers
 from fluid_render.validate import Spec, field_path
@@ -184,6 +195,35 @@ def init_image(runtime: AlluxioRuntime) -> Image:
     )
 
 
+def normalised(
+    spec: Spec[Any], dataset_id: str, dataset_labels: Mapping[str, str]
+) -> dict[str, Any]:
+    """A user's object as the cluster should hold it, so the syncer can report on it: fields in
+    the model's order, the namespace resolved, labels naming its manager and dataset, no status."""
+    obj: dict[str, Any] = spec.model.model_dump(by_alias=True, exclude_unset=True)
+    given = obj["metadata"]
+    obj["metadata"] = {
+        "name": given["name"],
+        "namespace": spec.namespace,
+        "labels": {
+            **dataset_labels,
+            **given.get("labels", {}),
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            "fluid.io/dataset-id": dataset_id,
+        },
+        **({"annotations": given["annotations"]} if "annotations" in given else {}),
+    }
+    return obj
+
+
+def init_users_env(user: User) -> dict[str, str]:
+    """What upstream's init-users image creates: `<uid>:<user>:<gid>,<gid>:<group>`."""
+    return {
+        "name": "FLUID_INIT_USERS",
+        "value": f"{user.uid}:{user.user}:{user.gid},{user.gid}:{user.group}",
+    }
+
+
 def parse_backup_path(location: str) -> tuple[str | None, str]:
     """`pvc://<claim>/<sub>` -> (claim, `/<sub>/`); `local://<p>` -> (None, `/<p>/`)."""
     scheme, _, rest = location.partition("://")
@@ -208,8 +248,6 @@ class _Planner:
         self.ports = dict(ports) if self.host else self._static_ports()
 
     def _static_ports(self) -> dict[str, int]:
-        from fluid_render.plan.ports import needed_ports
-
         return {n: STATIC_PORTS[n] for n in needed_ports(self.rt.model)}
 
     # ---------------------------------------------------------------- helpers
@@ -504,12 +542,7 @@ class _Planner:
         if run_as is not None:
             init = init_image(self.rt.model)
             tier_paths = ":".join(p for lv in levels for p in lv.path.split(","))
-            env = [
-                {
-                    "name": "FLUID_INIT_USERS",
-                    "value": f"{run_as.uid}:{run_as.user}:{run_as.gid},{run_as.gid}:{run_as.group}",
-                }
-            ]
+            env = [init_users_env(run_as)]
             if tier_paths:
                 env.append({"name": "FLUID_TIERSTORE_PATHS", "value": tier_paths})
             init_users = InitUsers(init, env)
@@ -922,21 +955,8 @@ class _Planner:
         }
 
         # ---- the user's objects, normalised
-        dataset_object = self.ds.model.model_dump(by_alias=True, exclude_unset=True)
-        runtime_object = self.rt.model.model_dump(by_alias=True, exclude_unset=True)
-        for obj in (dataset_object, runtime_object):
-            given = obj["metadata"]
-            obj["metadata"] = {
-                "name": given["name"],
-                "namespace": ns,
-                "labels": {
-                    **user_labels,
-                    **given.get("labels", {}),
-                    "app.kubernetes.io/managed-by": MANAGED_BY,
-                    "fluid.io/dataset-id": ds_id,
-                },
-                **({"annotations": given["annotations"]} if "annotations" in given else {}),
-            }
+        dataset_object = normalised(self.ds, ds_id, user_labels)
+        runtime_object = normalised(self.rt, ds_id, user_labels)
 
         return Values(
             namespace=ns,

@@ -62,7 +62,6 @@ class _Object:
     kind: str
     name: str
     wave: int
-    namespaced: bool = True
     extra: Mapping[str, Any] | None = None
 
 
@@ -197,7 +196,6 @@ def _objects(values: Values) -> list[_Object]:
             "PersistentVolume",
             values.pv_name,
             WAVES["PersistentVolume"],
-            namespaced=False,
         ),
         _Object(
             "persistentvolumeclaim.yaml.j2",
