@@ -62,9 +62,21 @@ def load_inputs(inputs: Sequence[str], stdin: TextIO | None = None) -> list[Docu
     return documents
 
 
+def read_texts(inputs: Sequence[str], stdin: TextIO | None = None) -> dict[str, str]:
+    """The text of every file named, by label, for commands that edit files as they are."""
+    problems: list[Problem] = []
+    texts: dict[str, str] = {}
+    for label, text in _read_sources(inputs, stdin or sys.stdin, problems):
+        texts.setdefault(label, text)
+    if problems:
+        raise BuildError(problems)
+    return texts
+
+
 def _read_sources(
     inputs: Sequence[str], stdin: TextIO, problems: list[Problem]
 ) -> Iterator[tuple[str, str]]:
+    """Files, folders (every *.yaml and *.yml below, hidden ones skipped) and `-` for stdin."""
     for given in inputs:
         if given == STDIN:
             yield "<stdin>", stdin.read()

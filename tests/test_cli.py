@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from fluid_render.emit import OWNED
 
@@ -249,3 +250,41 @@ def test_validate_reports_invalid_objects(monkeypatch: pytest.MonkeyPatch, specs
     code, out, err = build(specs, "--validate")
     assert code == 1 and out == ""
     assert "PersistentVolumeClaim/default/alpha: spec: Additional properties" in err
+
+
+POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: reader  # keep this comment
+  namespace: default
+  labels: {{{labels}}}
+spec:
+  containers:
+    - name: reader
+      image: busybox:1.36
+      volumeMounts:
+        - {{name: data, mountPath: /data}}
+  volumes:
+    - name: data
+      persistentVolumeClaim: {{claimName: alpha}}
+"""
+
+
+def test_build_injects_copied_pods(specs: Path) -> None:
+    (specs / "pod.yaml").write_text(POD.format(labels=""))
+    code, out, err = build(specs, "--passthrough", "--inject")
+    assert (code, err) == (0, "")
+    copied = out.split("---\n")[1]
+    assert "# keep this comment" in copied
+    assert "fluid.io/datasets-in-use: alpha" in copied
+    assert "mountPropagation: HostToContainer" in copied
+    assert build(specs, "--inject")[0] == 2  # --inject needs --passthrough
+
+
+def test_injected_sidecars_opt_out_of_flux_substitution(specs: Path) -> None:
+    (specs / "pod.yaml").write_text(POD.format(labels='serverless.fluid.io/inject: "true"'))
+    code, out, err = build(specs, "--passthrough", "--inject")
+    assert (code, err) == (0, "")
+    copied = yaml.safe_load(out.split("---\n")[1])
+    assert "${ALLUXIO_CLIENT_HOSTNAME}" in str(copied["spec"]["containers"])
+    assert copied["metadata"]["annotations"]["kustomize.toolkit.fluxcd.io/substitute"] == "disabled"
