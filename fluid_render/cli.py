@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -18,6 +20,7 @@ from fluid_render.plan.ports import Lock, PortRange
 from fluid_render.render import Manifest
 
 DEFAULT_LOCK = "fluid-render.lock"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _port_range(_ctx: click.Context, _param: click.Parameter, value: str) -> PortRange:
@@ -25,6 +28,17 @@ def _port_range(_ctx: click.Context, _param: click.Parameter, value: str) -> Por
     if not (low.isdigit() and high.isdigit() and 0 < int(low) <= int(high) < 65536):
         raise click.BadParameter("expected LOW-HIGH, e.g. 20000-25000")
     return PortRange(int(low), int(high))
+
+
+def _lock_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--lock",
+        "lock_path",
+        type=click.Path(path_type=Path),
+        default=DEFAULT_LOCK,
+        show_default=True,
+        help=help_text,
+    )
 
 
 @click.group()
@@ -41,14 +55,7 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help="Write a folder tree here instead of one stream on stdout.",
 )
-@click.option(
-    "--lock",
-    "lock_path",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_LOCK,
-    show_default=True,
-    help="The lock file that keeps every runtime's host ports.",
-)
+@_lock_option("The lock file that keeps every runtime's host ports.")
 @click.option(
     "--frozen-lock", is_flag=True, help="Fail instead of changing the lock file (for CI)."
 )
@@ -156,14 +163,7 @@ def build(
 @main.command()
 @click.argument("apps", nargs=-1, required=True)
 @click.option("--specs", required=True, help="The Dataset and AlluxioRuntime specs (a folder).")
-@click.option(
-    "--lock",
-    "lock_path",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_LOCK,
-    show_default=True,
-    help="The lock file of the specs (read only).",
-)
+@_lock_option("The lock file of the specs (read only).")
 @click.option("--in-place", is_flag=True, help="Rewrite the files that change instead of printing.")
 @click.option("--strict", is_flag=True, help="Fail on a claim that names no Dataset of the specs.")
 @click.option(

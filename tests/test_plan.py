@@ -244,7 +244,7 @@ def test_exclusive_and_shared_placement() -> None:
 def test_pv_capacity_and_node_affinity() -> None:
     runtime = '{"fuse": {"nodeSelector": {"b": "2", "a": "1"}}}'
     values = plan(runtime=runtime)
-    assert values.capacity == "100Pi"
-    terms = values.pv_node_affinity["required"]["nodeSelectorTerms"]  # type: ignore[index]
+    assert values.volume.capacity == "100Pi"
+    terms = values.volume.node_affinity["required"]["nodeSelectorTerms"]  # type: ignore[index]
     assert [e["key"] for e in terms[0]["matchExpressions"]] == ["a", "b"]
     assert values.fuse_pod.node_selector == {"a": "1", "b": "2", "fluid.io/f-team-a-demo": "true"}

@@ -6,10 +6,11 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from fluid_render.api import AlluxioRuntime, Dataset
-from fluid_render.api.alluxio import AlluxioCompTemplateSpec
+from fluid_render.api.alluxio import AlluxioCompTemplateSpec, AlluxioFuseSpec, Level
 from fluid_render.api.common import (
     LocalObjectReference,
     PodMetadata,
@@ -19,7 +20,7 @@ from fluid_render.api.common import (
 from fluid_render.bind import Bundle
 from fluid_render.errors import Problem, fail_if
 from fluid_render.plan import quantity
-from fluid_render.plan.mounts import is_credential, plan_mounts
+from fluid_render.plan.mounts import Mounts, is_credential, plan_mounts
 from fluid_render.plan.naming import STATEFULSET_LIMIT, dataset_id, fit, label_key
 from fluid_render.plan.nodelabels import node_labels, sync_plan
 from fluid_render.plan.ports import (
@@ -30,7 +31,7 @@ from fluid_render.plan.ports import (
     uses_host_network,
 )
 from fluid_render.plan.properties import java_options, site_properties
-from fluid_render.plan.tieredstore import memory_bytes, plan_tiers
+from fluid_render.plan.tieredstore import Tier, memory_bytes, plan_tiers
 from fluid_render.validate import Spec, field_path
 
 RUNTIME_IMAGE = ("alluxio/alluxio-dev", "2.9.0")
@@ -96,6 +97,22 @@ class InitUsers:
 
 
 @dataclass(frozen=True)
+class VolumeValues:
+    """The PersistentVolume and its claim (4.8, 4.9)."""
+
+    pv_name: str
+    pvc_name: str
+    pv_labels: dict[str, str]
+    pvc_labels: dict[str, str]
+    pv_annotations: dict[str, str]
+    pvc_annotations: dict[str, str]
+    access_modes: list[str]
+    capacity: str
+    csi: dict[str, str]
+    node_affinity: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
 class Values:
     """The values of one Dataset + AlluxioRuntime: read by every template of charts/alluxio."""
 
@@ -149,17 +166,7 @@ class Values:
     config: dict[str, str]
     mount_config_name: str
     mount_table: str
-    # volumes
-    pv_name: str
-    pvc_name: str
-    pv_labels: dict[str, str]
-    pvc_labels: dict[str, str]
-    pv_annotations: dict[str, str]
-    pvc_annotations: dict[str, str]
-    access_modes: list[str]
-    capacity: str
-    csi_attributes: dict[str, str]
-    pv_node_affinity: dict[str, Any] | None
+    volume: VolumeValues
     # the syncer's plan: node labels, workloads, endpoints
     sync_plan_name: str
     sync_plan: str
@@ -173,7 +180,6 @@ def plan_values(bundle: Bundle, ports: Mapping[str, int]) -> Values:
     problems: list[Problem] = []
     values = _Planner(bundle, ports, problems).values()
     fail_if(problems)
-    assert values is not None
     return values
 
 
@@ -231,6 +237,80 @@ def parse_backup_path(location: str) -> tuple[str | None, str]:
     if scheme == "pvc":
         pvc, _, rest = rest.partition("/")
     return pvc, "/" + rest.strip("/") + "/" if rest.strip("/") else "/"
+
+
+LIBFUSE_VERSION = "alluxio.fuse.jnifuse.libfuse.version"
+HADOOP_FILES = ("core-site.xml", "hdfs-site.xml")  # the build cannot look into the ConfigMap
+SKIP_CHECK = "fluid.io/skip-check-mount-ready-target"
+HOST_PID = "runtime.fluid.io/fuse.hostpid"
+ISTIO = {"sidecar.istio.io/inject": "false"}
+
+
+@dataclass(frozen=True)
+class _Shared:
+    user_volumes: list[dict[str, Any]]
+    user_mounts: list[dict[str, Any]]
+    hdfs_volumes: list[dict[str, Any]]
+    hdfs_mounts: list[dict[str, Any]]
+    secret_volumes: list[dict[str, Any]]
+    secret_mounts: list[dict[str, Any]]
+    ufs_volumes: list[dict[str, Any]]
+    ufs_mounts: list[dict[str, Any]]
+    tier_volumes: list[dict[str, Any]]
+    tier_mounts: list[dict[str, Any]]
+    host_tier_volumes: list[dict[str, Any]]
+    host_tier_mounts: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class _Master:
+    selector: dict[str, str]
+    pod: Pod
+    master: Container
+    job_master: Container
+    api_gateway: Container | None
+    service_labels: dict[str, str]
+    service_ports: list[dict[str, Any]]
+    backup_dir: str
+
+
+@dataclass(frozen=True)
+class _Worker:
+    placement: str
+    labels: dict[str, str]
+    selector: dict[str, str]
+    pod: Pod
+    worker: Container
+    job_worker: Container
+
+
+def _is_true(key: str) -> dict[str, Any]:
+    return {"key": key, "operator": "In", "values": ["true"]}
+
+
+def _anti_affinity(placement: str) -> dict[str, Any]:
+    """Exclusive: one worker of any dataset per node. Shared: prefer spreading, never join an
+    Exclusive worker (4.6)."""
+    anyone = {
+        "labelSelector": {"matchExpressions": [{"key": "fluid.io/dataset", "operator": "Exists"}]},
+        "topologyKey": "kubernetes.io/hostname",
+    }
+    if placement != "Shared":
+        return {"requiredDuringSchedulingIgnoredDuringExecution": [anyone]}
+    exclusive = {
+        "labelSelector": {
+            "matchExpressions": [
+                {"key": "fluid.io/dataset-placement", "operator": "In", "values": ["Exclusive"]}
+            ]
+        },
+        "topologyKey": "kubernetes.io/hostname",
+    }
+    return {
+        "preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 50, "podAffinityTerm": anyone}
+        ],
+        "requiredDuringSchedulingIgnoredDuringExecution": [exclusive],
+    }
 
 
 class _Planner:
@@ -344,209 +424,114 @@ class _Planner:
                         "encryptOptions (a Secret reference), so it never lands in git",
                     )
 
-    # ----------------------------------------------------------------- values
-    def values(self) -> Values | None:
-        ns, name = self.namespace, self.name
-        self._check_credentials()
-        tiers = plan_tiers(self.rt, self.problems)
-        mounts = plan_mounts(self.ds, self.problems)
-        image, fuse_image = runtime_image(self.rt.model), self._fuse_image()
-        new_style = self._new_style_fuse(fuse_image.tag)
-        ds_id = dataset_id(ns, name)
-        replicas = master_replicas(self.rt.model)
-        master_name = fit(f"{name}-master", STATEFULSET_LIMIT)
-        worker_name = fit(f"{name}-worker", STATEFULSET_LIMIT)
-        fuse_name = fit(f"{name}-fuse")
-        services = [f"{master_name}-{i}" for i in range(replicas)]
-        owner = self.dataset.owner
-        run_as = self.runtime.run_as
-        uid_gid = (run_as.uid, run_as.gid) if run_as else (0, 0)
-        read_only = not self.dataset.access_modes or "ReadOnlyMany" in self.dataset.access_modes
-        access_modes = list(self.dataset.access_modes or ["ReadOnlyMany"])
-        fuse_spec = self.runtime.fuse
-        fuse_label = label_key("fluid.io/f-", ns, name)
-        mount_parent = f"{MOUNT_ROOT}/alluxio/{ns}/{name}"
-        mount_path = f"{mount_parent}/alluxio-fuse"
+    # ------------------------------------------------------------ shared facts
+    @cached_property
+    def tiers(self) -> tuple[Tier, ...]:
+        return plan_tiers(self.rt, self.problems)
 
-        user_labels = dict(self.ds.model.metadata.labels or {})
-        labels = {
-            **user_labels,
+    @cached_property
+    def mounts(self) -> Mounts:
+        return plan_mounts(self.ds, self.problems)
+
+    @cached_property
+    def levels(self) -> list[Level]:
+        return (self.runtime.tiered_store.levels if self.runtime.tiered_store else None) or []
+
+    @cached_property
+    def replicas(self) -> int:
+        return master_replicas(self.rt.model)
+
+    @cached_property
+    def master_name(self) -> str:
+        return fit(f"{self.name}-master", STATEFULSET_LIMIT)
+
+    @cached_property
+    def services(self) -> list[str]:
+        return [f"{self.master_name}-{i}" for i in range(self.replicas)]
+
+    @cached_property
+    def dataset_id(self) -> str:
+        return dataset_id(self.namespace, self.name)
+
+    @cached_property
+    def read_only(self) -> bool:
+        return not self.dataset.access_modes or "ReadOnlyMany" in self.dataset.access_modes
+
+    @cached_property
+    def fuse_label(self) -> str:
+        return label_key("fluid.io/f-", self.namespace, self.name)
+
+    @cached_property
+    def mount_parent(self) -> str:
+        return f"{MOUNT_ROOT}/alluxio/{self.namespace}/{self.name}"
+
+    @cached_property
+    def mount_path(self) -> str:
+        return f"{self.mount_parent}/alluxio-fuse"
+
+    @cached_property
+    def level0(self) -> str:
+        return next(t for t in self.tiers if t.level == 0).paths.split(",")[0]
+
+    @cached_property
+    def user_labels(self) -> dict[str, str]:
+        return dict(self.ds.model.metadata.labels or {})
+
+    @cached_property
+    def labels(self) -> dict[str, str]:
+        """Every runtime object's labels (4.0), naming this tool as manager."""
+        return {
+            **self.user_labels,
             "app": "alluxio",
             "chart": CHART_LABEL,
-            "release": name,
+            "release": self.name,
             "heritage": MANAGED_BY,
             "app.kubernetes.io/name": "alluxio",
-            "app.kubernetes.io/instance": name,
+            "app.kubernetes.io/instance": self.name,
             "app.kubernetes.io/managed-by": MANAGED_BY,
             "fluid.io/managed-by": "fluid",
-            "fluid.io/dataset-id": ds_id,
+            "fluid.io/dataset-id": self.dataset_id,
         }
 
-        # ---- properties
-        master_c, worker_c = self._component("master"), self._component("worker")
-        fuse_props = (fuse_spec.properties if fuse_spec else None) or {}
-        user_props = dict(self.runtime.properties or {})
-        component_keys = (
-            set(master_c.properties or {}) | set(worker_c.properties or {}) | set(fuse_props)
-        )
-        fuse_args_user = list(fuse_spec.args) if fuse_spec and fuse_spec.args else None
-        libfuse2 = (
-            user_props.get("alluxio.fuse.jnifuse.libfuse.version")
-            or (
-                master_c.properties
-                and master_c.properties.get("alluxio.fuse.jnifuse.libfuse.version")
-            )
-            or (
-                worker_c.properties
-                and worker_c.properties.get("alluxio.fuse.jnifuse.libfuse.version")
-            )
-            or fuse_props.get("alluxio.fuse.jnifuse.libfuse.version")
-        ) == "2"
-        fuse_args = self._fuse_args(
-            fuse_args_user, read_only, libfuse2, new_style, mount_path, mounts.all_http
-        )
-        forced: dict[str, str] = {"alluxio.master.mount.table.root.ufs": mounts.root_ufs}
-        forced.update(dict(mounts.root_properties))
-        data_replicas = self.runtime.data.replicas if self.runtime.data else None
-        forced["alluxio.user.file.replication.max"] = str(
-            data_replicas if data_replicas and data_replicas > 0 else 1
-        )
-        if any(not v.host_path for t in tiers for v in t.volumes) and self.runtime.tiered_store:
-            forced["alluxio.user.short.circuit.enabled"] = "false"
-        if not (owner is not None and len(fuse_args) >= 2):
-            forced["alluxio.fuse.user.group.translation.enabled"] = "true"
-        hadoop = self.runtime.hadoop_config
-        if hadoop:
-            forced["alluxio.underfs.hdfs.configuration"] = (
-                "/hdfs-config/core-site.xml:/hdfs-config/hdfs-site.xml"
-            )
-        port_props = {PROPERTY_OF[n]: str(p) for n, p in self.ports.items()} if self.host else {}
-        embedded = None
-        if replicas > 1:
-            journal_port = self.ports["master.embeddedJournal"]
-            embedded = ",".join(f"{s}:{journal_port}" for s in services)
-        levels = (self.runtime.tiered_store.levels if self.runtime.tiered_store else None) or []
-        # Direct memory reads pay off only for one read-only tier with a single path (3.4).
-        direct_memory = read_only and len(levels) == 1 and len(levels[0].path.split(",")) == 1
-        properties = site_properties(
-            user=user_props,
-            component_keys=component_keys,
-            forced=forced,
-            all_http=mounts.all_http,
-            master_replicas=replicas,
-            direct_memory=direct_memory,
-            ports=port_props,
-            embedded_journal_addresses=embedded,
-        )
+    @cached_property
+    def fuse(self) -> AlluxioFuseSpec:
+        return self.runtime.fuse or AlluxioFuseSpec()
 
-        # ---- worker memory (3.9) and fuse memory (3.10)
-        mem = memory_bytes(tiers)
-        worker_resources = self._resources(worker_c.resources)
-        requests = dict(worker_resources.get("requests", {}))
-        limits = dict(worker_resources.get("limits", {}))
-        if mem > 0:
-            requested = requests.get("memory")
-            if (
-                requested is None
-                or quantity.to_bytes(requested) == 0
-                or mem > quantity.to_bytes(requested)
-            ):
-                requests["memory"] = quantity.canonical(mem, binary=True)
-            limit = limits.get("memory")
-            if limit is not None and quantity.to_bytes(limit) < mem:
-                self._problem(
-                    self.rt,
-                    ("spec", "worker", "resources", "limits", "memory"),
-                    f"{limit} is less than the MEM tier quota "
-                    f"{quantity.canonical(mem, binary=True)} it must hold",
-                )
-        if requests:
-            worker_resources["requests"] = dict(sorted(requests.items()))
-        fuse_resources: dict[str, Any] = {}
-        fuse_limit = (
-            (fuse_spec.resources.limits or {}).get("memory")
-            if fuse_spec and fuse_spec.resources
-            else None
-        )
-        if fuse_limit is not None and fuse_spec is not None:
-            fuse_resources = self._resources(fuse_spec.resources)
-            amount, binary = quantity.parse(fuse_limit)
-            total = int(amount) + mem
-            fuse_resources["limits"] = {
-                **fuse_resources["limits"],
-                "memory": quantity.canonical(total, binary=binary),
-            }
+    @cached_property
+    def new_style_fuse(self) -> bool:
+        return self._new_style_fuse(self._fuse_image().tag)
 
-        # ---- java options (the <name>-config ConfigMap, 4.2)
-        level0 = next(t for t in tiers if t.level == 0).paths.split(",")[0]
-        opts: list[str] = []
-        if replicas == 1:
-            opts.append(f"-Dalluxio.master.hostname={services[0]}.{ns}")
-        opts += [
-            "-Dalluxio.user.hostname=${ALLUXIO_CLIENT_HOSTNAME}",
-            "-Dalluxio.master.journal.type=EMBEDDED",
-            "-Dalluxio.master.journal.folder=/journal",
-            f"-Dalluxio.worker.tieredstore.levels={len(tiers)}",
+    @cached_property
+    def fuse_args(self) -> list[str]:
+        user_keys = [
+            self.runtime.properties,
+            self._component("master").properties,
+            self._component("worker").properties,
+            self.fuse.properties,
         ]
-        for tier in tiers:
-            opts += tier.options()
-        opts += java_options(properties)
-        opts += list(self.runtime.jvm_options or [])
-        worker_host = worker_c.network_mode != "ContainerNetwork"
-        master_host = master_c.network_mode != "ContainerNetwork"
-        worker_opts = [
-            "-Dalluxio.worker.hostname=${ALLUXIO_WORKER_HOSTNAME}",
-            f"-Dalluxio.worker.rpc.port={self.ports['worker.rpc']}",
-            f"-Dalluxio.worker.web.port={self.ports['worker.web']}",
-        ]
-        if not worker_host:
-            worker_opts.append(
-                "-Dalluxio.worker.container.hostname=${ALLUXIO_WORKER_CONTAINER_HOSTNAME}"
-            )
-        if "memory" in requests:
-            worker_opts.append(f"-Dalluxio.worker.memory.size={requests['memory']}")
-        worker_opts += java_options(worker_c.properties or {})
-        worker_opts += list(worker_c.jvm_options or WORKER_JVM)
-        config = {
-            "ALLUXIO_JAVA_OPTS": " ".join(opts),
-            "ALLUXIO_MASTER_JAVA_OPTS": " ".join(
-                [
-                    "-Dalluxio.master.hostname=${ALLUXIO_MASTER_HOSTNAME}",
-                    *java_options(master_c.properties or {}),
-                    *(master_c.jvm_options or MASTER_JVM),
-                ]
-            ),
-            "ALLUXIO_JOB_MASTER_JAVA_OPTS": "-Dalluxio.master.hostname=${ALLUXIO_MASTER_HOSTNAME}",
-            "ALLUXIO_WORKER_JAVA_OPTS": " ".join(worker_opts),
-            "ALLUXIO_JOB_WORKER_JAVA_OPTS": " ".join(
-                [
-                    "-Dalluxio.worker.hostname=${ALLUXIO_WORKER_HOSTNAME}",
-                    f"-Dalluxio.job.worker.rpc.port={self.ports['jobWorker.rpc']}",
-                    f"-Dalluxio.job.worker.data.port={self.ports['jobWorker.data']}",
-                    f"-Dalluxio.job.worker.web.port={self.ports['jobWorker.web']}",
-                ]
-            ),
-            "ALLUXIO_FUSE_JAVA_OPTS": " ".join(
-                [
-                    *java_options(fuse_props),
-                    *((fuse_spec.jvm_options if fuse_spec else None) or FUSE_JVM),
-                ]
-            ),
-            LEVEL0_ENV: "${" + LEVEL0_ENV + "}",
-        }
+        libfuse2 = any((p or {}).get(LIBFUSE_VERSION) == "2" for p in user_keys)
+        return self._fuse_args(list(self.fuse.args) if self.fuse.args else None, libfuse2)
 
-        # ---- init users (3.3)
-        init_users = None
+    @cached_property
+    def required_affinity(self) -> dict[str, Any] | None:
+        """The Dataset's required node affinity, as a NodeSelector."""
+        required = self.dataset.node_affinity.required if self.dataset.node_affinity else None
+        return required.model_dump(by_alias=True, exclude_none=True) if required else None
+
+    @cached_property
+    def tolerations(self) -> list[dict[str, Any]]:
+        return [
+            t.model_dump(by_alias=True, exclude_none=True) for t in self.dataset.tolerations or []
+        ]
+
+    @cached_property
+    def shared(self) -> _Shared:
+        """Volumes several pods mount: run-as files, hadoop config, secrets, UFS mounts, tiers."""
+        run_as = self.runtime.run_as
         user_volumes: list[dict[str, Any]] = []
         user_mounts: list[dict[str, Any]] = []
         if run_as is not None:
-            init = init_image(self.rt.model)
-            tier_paths = ":".join(p for lv in levels for p in lv.path.split(","))
-            env = [init_users_env(run_as)]
-            if tier_paths:
-                env.append({"name": "FLUID_TIERSTORE_PATHS", "value": tier_paths})
-            init_users = InitUsers(init, env)
-            user_dir = f"/tmp/fluid/{ns}/{name}"
+            user_dir = f"/tmp/fluid/{self.namespace}/{self.name}"
             user_volumes = [
                 {"name": "dir", "hostPath": {"path": user_dir, "type": "DirectoryOrCreate"}},
                 {
@@ -562,136 +547,263 @@ class _Planner:
                 {"name": "user", "mountPath": "/etc/passwd", "readOnly": True},
                 {"name": "group", "mountPath": "/etc/group", "readOnly": True},
             ]
-
-        # ---- shared volumes
-        hdfs_volumes, hdfs_mounts = [], []
-        if hadoop:
+        hdfs_volumes: list[dict[str, Any]] = []
+        hdfs_mounts: list[dict[str, Any]] = []
+        if self.runtime.hadoop_config:
+            files = [{"key": key, "path": key} for key in HADOOP_FILES]
             hdfs_volumes = [
                 {
                     "name": "hdfs-confs",
-                    "configMap": {
-                        "name": hadoop,
-                        "items": [
-                            {"key": "core-site.xml", "path": "core-site.xml"},
-                            {"key": "hdfs-site.xml", "path": "hdfs-site.xml"},
-                        ],
-                    },
+                    "configMap": {"name": self.runtime.hadoop_config, "items": files},
                 }
             ]
             hdfs_mounts = [{"name": "hdfs-confs", "mountPath": "/hdfs-config", "readOnly": True}]
-        secret_volumes = [
-            {"name": s.volume, "secret": {"secretName": s.secret}} for s in mounts.secrets
-        ]
-        secret_mounts = [
-            {"name": s.volume, "mountPath": s.mount_path, "readOnly": True} for s in mounts.secrets
-        ]
-        tier_volumes = [{"name": v.name, **v.source} for t in tiers for v in t.volumes]
-        tier_mounts = [{"name": v.name, "mountPath": v.path} for t in tiers for v in t.volumes]
-        fuse_tier_volumes = [
-            {"name": v.name, **v.source} for t in tiers for v in t.volumes if v.host_path
-        ]
-        fuse_tier_mounts = [
-            {"name": v.name, "mountPath": v.path} for t in tiers for v in t.volumes if v.host_path
-        ]
-        ufs_volumes, ufs_mounts = list(mounts.volumes), list(mounts.volume_mounts)
+        secrets = self.mounts.secrets
+        volumes = [v for t in self.tiers for v in t.volumes]
+        return _Shared(
+            user_volumes=user_volumes,
+            user_mounts=user_mounts,
+            hdfs_volumes=hdfs_volumes,
+            hdfs_mounts=hdfs_mounts,
+            secret_volumes=[
+                {"name": s.volume, "secret": {"secretName": s.secret}} for s in secrets
+            ],
+            secret_mounts=[
+                {"name": s.volume, "mountPath": s.mount_path, "readOnly": True} for s in secrets
+            ],
+            ufs_volumes=list(self.mounts.volumes),
+            ufs_mounts=list(self.mounts.volume_mounts),
+            tier_volumes=[{"name": v.name, **v.source} for v in volumes],
+            tier_mounts=[{"name": v.name, "mountPath": v.path} for v in volumes],
+            host_tier_volumes=[{"name": v.name, **v.source} for v in volumes if v.host_path],
+            host_tier_mounts=[
+                {"name": v.name, "mountPath": v.path} for v in volumes if v.host_path
+            ],
+        )
 
-        # ---- master pod (4.5)
-        master_user_volumes, master_user_mounts = self._user_volumes(
-            "master", master_c.volume_mounts
+    # ---------------------------------------------------------------- sections
+    def _properties(self) -> dict[str, str]:
+        """Alluxio site properties (3.4): forced values, the user's, then defaults."""
+        mounts = self.mounts
+        forced: dict[str, str] = {"alluxio.master.mount.table.root.ufs": mounts.root_ufs}
+        forced.update(dict(mounts.root_properties))
+        data_replicas = self.runtime.data.replicas if self.runtime.data else None
+        forced["alluxio.user.file.replication.max"] = str(
+            data_replicas if data_replicas and data_replicas > 0 else 1
         )
-        pod_labels, pod_annotations = self._pod_metadata(master_c.pod_metadata)
-        master_selector = {"app": "alluxio", "role": "alluxio-master", "name": master_name}
-        istio = {"sidecar.istio.io/inject": "false"}
-        tolerations = [
-            t.model_dump(by_alias=True, exclude_none=True) for t in self.dataset.tolerations or []
-        ]
-        node_affinity = self.dataset.node_affinity.required if self.dataset.node_affinity else None
-        required = (
-            node_affinity.model_dump(by_alias=True, exclude_none=True) if node_affinity else None
-        )
-        master_affinity = (
-            {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": required}}
-            if required and mounts.has_local
-            else {}
-        )
-        master_env_map = {
-            **(master_c.env or {}),
-            "ALLUXIO_WORKER_TIEREDSTORE_LEVEL0_DIRS_PATH": level0,
+        if any(not v.host_path for t in self.tiers for v in t.volumes) and self.levels:
+            forced["alluxio.user.short.circuit.enabled"] = "false"
+        if not (self.dataset.owner is not None and len(self.fuse_args) >= 2):
+            forced["alluxio.fuse.user.group.translation.enabled"] = "true"
+        if self.runtime.hadoop_config:
+            forced["alluxio.underfs.hdfs.configuration"] = ":".join(
+                f"/hdfs-config/{key}" for key in HADOOP_FILES
+            )
+        embedded = None
+        if self.replicas > 1:
+            journal_port = self.ports["master.embeddedJournal"]
+            embedded = ",".join(f"{s}:{journal_port}" for s in self.services)
+        levels = self.levels
+        component_keys = {
+            key
+            for props in (
+                self._component("master").properties,
+                self._component("worker").properties,
+                self.fuse.properties,
+            )
+            for key in props or {}
         }
-        restore_volumes, restore_mounts, restore_node = self._restore(master_env_map)
-        hostname_source = "status.podIP" if replicas == 1 else "metadata.name"
-        master_hostname = self._field_env("ALLUXIO_MASTER_HOSTNAME", hostname_source)
+        return site_properties(
+            user=dict(self.runtime.properties or {}),
+            component_keys=component_keys,
+            forced=forced,
+            all_http=mounts.all_http,
+            master_replicas=self.replicas,
+            # Direct memory reads pay off only for one read-only tier with a single path.
+            direct_memory=self.read_only
+            and len(levels) == 1
+            and len(levels[0].path.split(",")) == 1,
+            ports={PROPERTY_OF[n]: str(p) for n, p in self.ports.items()} if self.host else {},
+            embedded_journal_addresses=embedded,
+        )
+
+    def _worker_resources(self) -> dict[str, Any]:
+        """The worker's resources with the memory request raised to the MEM tier (3.9)."""
+        memory = memory_bytes(self.tiers)
+        resources = self._resources(self._component("worker").resources)
+        requests = dict(resources.get("requests", {}))
+        limit = resources.get("limits", {}).get("memory")
+        if memory > 0:
+            requested = requests.get("memory")
+            if requested is None or memory > quantity.to_bytes(requested):
+                requests["memory"] = quantity.canonical(memory, binary=True)
+            if limit is not None and quantity.to_bytes(limit) < memory:
+                self._problem(
+                    self.rt,
+                    ("spec", "worker", "resources", "limits", "memory"),
+                    f"{limit} is less than the MEM tier quota "
+                    f"{quantity.canonical(memory, binary=True)} it must hold",
+                )
+        if requests:
+            resources["requests"] = dict(sorted(requests.items()))
+        return resources
+
+    def _fuse_resources(self) -> dict[str, Any]:
+        """Only with a user memory limit, which grows by the MEM tier (3.10)."""
+        limits = (self.fuse.resources.limits if self.fuse.resources else None) or {}
+        if "memory" not in limits:
+            return {}
+        resources = self._resources(self.fuse.resources)
+        amount, binary = quantity.parse(limits["memory"])
+        total = int(amount) + memory_bytes(self.tiers)
+        resources["limits"] = {
+            **resources["limits"],
+            "memory": quantity.canonical(total, binary=binary),
+        }
+        return resources
+
+    def _config(self, properties: Mapping[str, str], worker_memory: str | None) -> dict[str, str]:
+        """The `<name>-config` ConfigMap: each component's Java options (4.2)."""
+        master, worker = self._component("master"), self._component("worker")
+        opts: list[str] = []
+        if self.replicas == 1:
+            opts.append(f"-Dalluxio.master.hostname={self.services[0]}.{self.namespace}")
+        opts += [
+            "-Dalluxio.user.hostname=${ALLUXIO_CLIENT_HOSTNAME}",
+            "-Dalluxio.master.journal.type=EMBEDDED",
+            "-Dalluxio.master.journal.folder=/journal",
+            f"-Dalluxio.worker.tieredstore.levels={len(self.tiers)}",
+        ]
+        for tier in self.tiers:
+            opts += tier.options()
+        opts += java_options(properties)
+        opts += list(self.runtime.jvm_options or [])
+        worker_opts = [
+            "-Dalluxio.worker.hostname=${ALLUXIO_WORKER_HOSTNAME}",
+            f"-Dalluxio.worker.rpc.port={self.ports['worker.rpc']}",
+            f"-Dalluxio.worker.web.port={self.ports['worker.web']}",
+        ]
+        if worker.network_mode == "ContainerNetwork":
+            worker_opts.append(
+                "-Dalluxio.worker.container.hostname=${ALLUXIO_WORKER_CONTAINER_HOSTNAME}"
+            )
+        if worker_memory is not None:
+            worker_opts.append(f"-Dalluxio.worker.memory.size={worker_memory}")
+        worker_opts += java_options(worker.properties or {})
+        worker_opts += list(worker.jvm_options or WORKER_JVM)
+        master_opts = [
+            "-Dalluxio.master.hostname=${ALLUXIO_MASTER_HOSTNAME}",
+            *java_options(master.properties or {}),
+            *(master.jvm_options or MASTER_JVM),
+        ]
+        job_worker_opts = [
+            "-Dalluxio.worker.hostname=${ALLUXIO_WORKER_HOSTNAME}",
+            f"-Dalluxio.job.worker.rpc.port={self.ports['jobWorker.rpc']}",
+            f"-Dalluxio.job.worker.data.port={self.ports['jobWorker.data']}",
+            f"-Dalluxio.job.worker.web.port={self.ports['jobWorker.web']}",
+        ]
+        fuse_opts = [
+            *java_options(self.fuse.properties or {}),
+            *(self.fuse.jvm_options or FUSE_JVM),
+        ]
+        return {
+            "ALLUXIO_JAVA_OPTS": " ".join(opts),
+            "ALLUXIO_MASTER_JAVA_OPTS": " ".join(master_opts),
+            "ALLUXIO_JOB_MASTER_JAVA_OPTS": "-Dalluxio.master.hostname=${ALLUXIO_MASTER_HOSTNAME}",
+            "ALLUXIO_WORKER_JAVA_OPTS": " ".join(worker_opts),
+            "ALLUXIO_JOB_WORKER_JAVA_OPTS": " ".join(job_worker_opts),
+            "ALLUXIO_FUSE_JAVA_OPTS": " ".join(fuse_opts),
+            LEVEL0_ENV: "${" + LEVEL0_ENV + "}",
+        }
+
+    def _init_users(self) -> InitUsers | None:
+        """`runAs`: an init container creates the user and group first (3.3)."""
+        run_as = self.runtime.run_as
+        if run_as is None:
+            return None
+        env = [init_users_env(run_as)]
+        tier_paths = ":".join(p for level in self.levels for p in level.path.split(","))
+        if tier_paths:
+            env.append({"name": "FLUID_TIERSTORE_PATHS", "value": tier_paths})
+        return InitUsers(init_image(self.rt.model), env)
+
+    def _master(self) -> _Master:
+        """The master pod (4.5) and its headless Services (4.4)."""
+        spec, shared, ports = self._component("master"), self.shared, self.ports
+        pod_labels, pod_annotations = self._pod_metadata(spec.pod_metadata)
+        user_volumes, user_mounts = self._user_volumes("master", spec.volume_mounts)
+        selector = {"app": "alluxio", "role": "alluxio-master", "name": self.master_name}
+        env_map = {**(spec.env or {}), LEVEL0_ENV: self.level0}
+        restore_volumes, restore_mounts, restore_node = self._restore(env_map)
+        hostname = self._field_env(
+            "ALLUXIO_MASTER_HOSTNAME", "status.podIP" if self.replicas == 1 else "metadata.name"
+        )
         master_ports = [
-            {"name": "rpc", "containerPort": self.ports["master.rpc"]},
-            {"name": "web", "containerPort": self.ports["master.web"]},
+            {"name": "rpc", "containerPort": ports["master.rpc"]},
+            {"name": "web", "containerPort": ports["master.web"]},
         ]
-        job_master_ports = [
-            {"name": "job-rpc", "containerPort": self.ports["jobMaster.rpc"]},
-            {"name": "job-web", "containerPort": self.ports["jobMaster.web"]},
+        job_ports = [
+            {"name": "job-rpc", "containerPort": ports["jobMaster.rpc"]},
+            {"name": "job-web", "containerPort": ports["jobMaster.web"]},
         ]
-        if replicas > 1:
+        if self.replicas > 1:
             master_ports.append(
-                {"name": "embedded", "containerPort": self.ports["master.embeddedJournal"]}
+                {"name": "embedded", "containerPort": ports["master.embeddedJournal"]}
             )
-            job_master_ports.append(
-                {"name": "job-embedded", "containerPort": self.ports["jobMaster.embeddedJournal"]}
+            job_ports.append(
+                {"name": "job-embedded", "containerPort": ports["jobMaster.embeddedJournal"]}
             )
-        journal = {"name": "alluxio-journal", "emptyDir": {"sizeLimit": "30Gi"}}
         # Metadata backups (`fsadmin backup --local`) land here, on the master's node, where a
         # DataBackup Job beside it picks them up; mounted always, so adding one needs no restart.
-        backup_dir = f"{WORKDIR}/alluxio-backup/{ns}/{name}"
-        backup = {
-            "name": "alluxio-backup",
-            "hostPath": {"path": backup_dir, "type": "DirectoryOrCreate"},
-        }
-        mount_conf = {
-            "name": "alluxio-mount-conf",
-            "configMap": {
-                "name": fit(f"{name}-mount-config"),
-                "items": [
-                    {"key": "entrypoint.script", "path": "entrypoint.sh", "mode": 0o550},
-                    {"key": "mount.script", "path": "mount.sh", "mode": 0o550},
-                    {"key": "mount.info", "path": "mount.info", "mode": 0o444},
-                ],
+        backup_dir = f"{WORKDIR}/alluxio-backup/{self.namespace}/{self.name}"
+        scripts = [
+            {"key": "entrypoint.script", "path": "entrypoint.sh", "mode": 0o550},
+            {"key": "mount.script", "path": "mount.sh", "mode": 0o550},
+            {"key": "mount.info", "path": "mount.info", "mode": 0o444},
+        ]
+        volumes = [
+            {
+                "name": "alluxio-mount-conf",
+                "configMap": {"name": fit(f"{self.name}-mount-config"), "items": scripts},
             },
-        }
-        master_volumes = [
-            mount_conf,
             *restore_volumes,
-            *hdfs_volumes,
+            *shared.hdfs_volumes,
+            *shared.user_volumes,
+            {"name": "alluxio-journal", "emptyDir": {"sizeLimit": "30Gi"}},
+            {
+                "name": "alluxio-backup",
+                "hostPath": {"path": backup_dir, "type": "DirectoryOrCreate"},
+            },
+            *shared.ufs_volumes,
             *user_volumes,
-            journal,
-            backup,
-            *ufs_volumes,
-            *master_user_volumes,
-            *secret_volumes,
+            *shared.secret_volumes,
         ]
         master = Container(
-            resources=self._resources(master_c.resources),
-            env=[master_hostname, *self._env(master_env_map)],
+            resources=self._resources(spec.resources),
+            env=[hostname, *self._env(env_map)],
             ports=master_ports,
             volume_mounts=[
                 *restore_mounts,
-                *hdfs_mounts,
-                *user_mounts,
+                *shared.hdfs_mounts,
+                *shared.user_mounts,
                 {"name": "alluxio-journal", "mountPath": "/journal"},
                 {"name": "alluxio-backup", "mountPath": "/alluxio_backups"},
-                *ufs_mounts,
-                *master_user_mounts,
-                *secret_mounts,
+                *shared.ufs_mounts,
+                *user_mounts,
+                *shared.secret_mounts,
                 {"name": "alluxio-mount-conf", "mountPath": "/etc/fluid/scripts"},
             ],
         )
         job_master = Container(
             resources=self._resources(self._component("job_master").resources),
-            env=[master_hostname],
-            ports=job_master_ports,
+            env=[hostname],
+            ports=job_ports,
             volume_mounts=[
-                *hdfs_mounts,
+                *shared.hdfs_mounts,
+                *shared.user_mounts,
+                *shared.ufs_mounts,
                 *user_mounts,
-                *ufs_mounts,
-                *master_user_mounts,
-                *secret_mounts,
+                *shared.secret_mounts,
             ],
         )
         gateway = self.runtime.api_gateway
@@ -700,150 +812,128 @@ class _Planner:
             api_gateway = Container(
                 resources=self._resources(gateway.resources),
                 env=[self._field_env("ALLUXIO_MASTER_HOSTNAME", "status.podIP")],
-                ports=[{"name": "rest", "containerPort": self.ports["apiGateway.web"]}],
+                ports=[{"name": "rest", "containerPort": ports["apiGateway.web"]}],
                 volume_mounts=[],
             )
-        master_pod = Pod(
-            labels={**labels, **master_selector, **istio, **pod_labels}
-            | {"app": "alluxio", **master_selector},
-            annotations={**istio, **pod_annotations},
-            host_network=master_host,
-            node_selector=dict(sorted({**(master_c.node_selector or {}), **restore_node}.items())),
-            tolerations=tolerations,
-            affinity=master_affinity,
-            pull_secrets=self._pull_secrets(master_c.image_pull_secrets),
-            volumes=master_volumes,
+        required = self.required_affinity
+        pod = Pod(
+            labels={**self.labels, **selector, **ISTIO, **pod_labels}
+            | {"app": "alluxio", **selector},
+            annotations={**ISTIO, **pod_annotations},
+            host_network=spec.network_mode != "ContainerNetwork",
+            node_selector=dict(sorted({**(spec.node_selector or {}), **restore_node}.items())),
+            tolerations=self.tolerations,
+            affinity=(
+                {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": required}}
+                if required and self.mounts.has_local
+                else {}
+            ),
+            pull_secrets=self._pull_secrets(spec.image_pull_secrets),
+            volumes=volumes,
         )
-
-        # ---- master services (4.4)
-        service_labels = {**labels, "role": "alluxio-master"}
+        service_labels = {**self.labels, "role": "alluxio-master"}
         if not self.runtime.disable_prometheus:
             service_labels["monitor"] = "alluxio_runtime_metrics"
         service_ports = [
-            {"name": p["name"], "port": p["containerPort"]} for p in master_ports + job_master_ports
+            {"name": p["name"], "port": p["containerPort"]} for p in master_ports + job_ports
         ]
         if api_gateway is not None:
-            service_ports.insert(4, {"name": "rest", "port": self.ports["apiGateway.web"]})
+            service_ports.insert(4, {"name": "rest", "port": ports["apiGateway.web"]})
+        return _Master(
+            selector,
+            pod,
+            master,
+            job_master,
+            api_gateway,
+            service_labels,
+            service_ports,
+            backup_dir,
+        )
 
-        # ---- worker pod (4.6)
+    def _worker(self, resources: dict[str, Any]) -> _Worker:
+        """The worker pod in its final state: replicas and placement (4.6)."""
+        spec, shared, ports = self._component("worker"), self.shared, self.ports
         placement = self.dataset.placement or "Exclusive"
-        worker_labels = {
-            **labels,
+        labels = {
+            **self.labels,
             "role": "alluxio-worker",
-            "fluid.io/dataset": ds_id,
+            "fluid.io/dataset": self.dataset_id,
             "fluid.io/dataset-placement": placement,
         }
-        worker_selector = {"app": "alluxio", "release": name, "role": "alluxio-worker"}
-        w_pod_labels, w_pod_annotations = self._pod_metadata(worker_c.pod_metadata)
-        worker_user_volumes, worker_user_mounts = self._user_volumes(
-            "worker", worker_c.volume_mounts
-        )
-        worker_env = [self._field_env("ALLUXIO_WORKER_HOSTNAME", "status.hostIP")]
-        if not worker_host:
-            worker_env.append(self._field_env("ALLUXIO_WORKER_CONTAINER_HOSTNAME", "status.podIP"))
-        worker_mounts = [*hdfs_mounts, *user_mounts, *ufs_mounts, *tier_mounts, *worker_user_mounts]
+        selector = {"app": "alluxio", "release": self.name, "role": "alluxio-worker"}
+        pod_labels, pod_annotations = self._pod_metadata(spec.pod_metadata)
+        user_volumes, user_mounts = self._user_volumes("worker", spec.volume_mounts)
+        host_network = spec.network_mode != "ContainerNetwork"
+        env = [self._field_env("ALLUXIO_WORKER_HOSTNAME", "status.hostIP")]
+        if not host_network:
+            env.append(self._field_env("ALLUXIO_WORKER_CONTAINER_HOSTNAME", "status.podIP"))
+        mounts = [
+            *shared.hdfs_mounts,
+            *shared.user_mounts,
+            *shared.ufs_mounts,
+            *shared.tier_mounts,
+            *user_mounts,
+        ]
         worker = Container(
-            resources=worker_resources,
-            env=[
-                *worker_env,
-                *self._env(
-                    {**(worker_c.env or {}), "ALLUXIO_WORKER_TIEREDSTORE_LEVEL0_DIRS_PATH": level0}
-                ),
-            ],
+            resources=resources,
+            env=[*env, *self._env({**(spec.env or {}), LEVEL0_ENV: self.level0})],
             ports=[
-                {"name": "rpc", "containerPort": self.ports["worker.rpc"]},
-                {"name": "web", "containerPort": self.ports["worker.web"]},
+                {"name": "rpc", "containerPort": ports["worker.rpc"]},
+                {"name": "web", "containerPort": ports["worker.web"]},
             ],
-            volume_mounts=worker_mounts,
+            volume_mounts=mounts,
         )
         job_worker = Container(
             resources=self._resources(self._component("job_worker").resources),
-            env=worker_env,
+            env=env,
             ports=[
-                {"name": "job-rpc", "containerPort": self.ports["jobWorker.rpc"]},
-                {"name": "job-data", "containerPort": self.ports["jobWorker.data"]},
-                {"name": "job-web", "containerPort": self.ports["jobWorker.web"]},
+                {"name": "job-rpc", "containerPort": ports["jobWorker.rpc"]},
+                {"name": "job-data", "containerPort": ports["jobWorker.data"]},
+                {"name": "job-web", "containerPort": ports["jobWorker.web"]},
             ],
-            volume_mounts=worker_mounts,
+            volume_mounts=mounts,
         )
-        anti = {
-            "labelSelector": {
-                "matchExpressions": [{"key": "fluid.io/dataset", "operator": "Exists"}]
-            },
-            "topologyKey": "kubernetes.io/hostname",
-        }
-        if placement == "Shared":
-            pod_anti = {
-                "preferredDuringSchedulingIgnoredDuringExecution": [
-                    {"weight": 50, "podAffinityTerm": anti}
-                ],
-                "requiredDuringSchedulingIgnoredDuringExecution": [
-                    {
-                        "labelSelector": {
-                            "matchExpressions": [
-                                {
-                                    "key": "fluid.io/dataset-placement",
-                                    "operator": "In",
-                                    "values": ["Exclusive"],
-                                }
-                            ]
-                        },
-                        "topologyKey": "kubernetes.io/hostname",
-                    }
-                ],
-            }
-        else:
-            pod_anti = {"requiredDuringSchedulingIgnoredDuringExecution": [anti]}
-        worker_node_affinity: dict[str, Any] = {
+        node_affinity: dict[str, Any] = {
             "preferredDuringSchedulingIgnoredDuringExecution": [
-                {
-                    "weight": 100,
-                    "preference": {
-                        "matchExpressions": [
-                            {"key": fuse_label, "operator": "In", "values": ["true"]}
-                        ]
-                    },
-                }
+                {"weight": 100, "preference": {"matchExpressions": [_is_true(self.fuse_label)]}}
             ]
         }
-        if required:
-            worker_node_affinity["requiredDuringSchedulingIgnoredDuringExecution"] = required
-        worker_pod = Pod(
+        if self.required_affinity:
+            node_affinity["requiredDuringSchedulingIgnoredDuringExecution"] = self.required_affinity
+        pod = Pod(
             labels={
-                **worker_labels,
-                **istio,
-                **w_pod_labels,
-                **worker_selector,
-                "fluid.io/dataset": ds_id,
+                **labels,
+                **ISTIO,
+                **pod_labels,
+                **selector,
+                "fluid.io/dataset": self.dataset_id,
             },
-            annotations={**istio, **w_pod_annotations},
-            host_network=worker_host,
-            node_selector=dict(sorted((worker_c.node_selector or {}).items())),
-            tolerations=tolerations,
-            affinity={"nodeAffinity": worker_node_affinity, "podAntiAffinity": pod_anti},
-            pull_secrets=self._pull_secrets(worker_c.image_pull_secrets),
+            annotations={**ISTIO, **pod_annotations},
+            host_network=host_network,
+            node_selector=dict(sorted((spec.node_selector or {}).items())),
+            tolerations=self.tolerations,
+            affinity={"nodeAffinity": node_affinity, "podAntiAffinity": _anti_affinity(placement)},
+            pull_secrets=self._pull_secrets(spec.image_pull_secrets),
             volumes=[
-                *hdfs_volumes,
+                *shared.hdfs_volumes,
+                *shared.user_volumes,
+                *shared.ufs_volumes,
+                *shared.tier_volumes,
                 *user_volumes,
-                *ufs_volumes,
-                *tier_volumes,
-                *worker_user_volumes,
             ],
         )
+        return _Worker(placement, labels, selector, pod, worker, job_worker)
 
-        # ---- fuse pod (4.7)
-        fuse_selector = {"app": "alluxio", "release": name, "role": "alluxio-fuse"}
-        f_pod_labels, f_pod_annotations = self._pod_metadata(
-            fuse_spec.pod_metadata if fuse_spec else None
-        )
-        fuse_user_volumes, fuse_user_mounts = self._user_volumes(
-            "fuse", fuse_spec.volume_mounts if fuse_spec else None
-        )
-        fuse_env_map = dict((fuse_spec.env if fuse_spec else None) or {})
-        if not new_style:
-            fuse_env_map["MOUNT_POINT"] = mount_path
-        fuse = Container(
-            resources=fuse_resources,
+    def _fuse_pod(self) -> tuple[Pod, Container]:
+        """The FUSE client on every node that uses the dataset (4.7)."""
+        fuse, shared = self.fuse, self.shared
+        pod_labels, pod_annotations = self._pod_metadata(fuse.pod_metadata)
+        user_volumes, user_mounts = self._user_volumes("fuse", fuse.volume_mounts)
+        env_map = dict(fuse.env or {})
+        if not self.new_style_fuse:
+            env_map["MOUNT_POINT"] = self.mount_path
+        container = Container(
+            resources=self._fuse_resources(),
             env=[
                 self._field_env("ALLUXIO_CLIENT_HOSTNAME", "status.hostIP"),
                 {
@@ -851,58 +941,61 @@ class _Planner:
                     "value": "-Dalluxio.user.hostname=${ALLUXIO_CLIENT_HOSTNAME}",
                 },
                 {"name": "FLUID_RUNTIME_TYPE", "value": "alluxio"},
-                {"name": "FLUID_RUNTIME_NS", "value": ns},
-                {"name": "FLUID_RUNTIME_NAME", "value": name},
-                *self._env(fuse_env_map),
+                {"name": "FLUID_RUNTIME_NS", "value": self.namespace},
+                {"name": "FLUID_RUNTIME_NAME", "value": self.name},
+                *self._env(env_map),
             ],
             ports=[],
             volume_mounts=[
-                *user_mounts,
+                *shared.user_mounts,
                 {"name": "alluxio-fuse-device", "mountPath": "/dev/fuse"},
                 {
                     "name": "alluxio-fuse-mount",
-                    "mountPath": mount_parent,
+                    "mountPath": self.mount_parent,
                     "mountPropagation": "Bidirectional",
                 },
-                *fuse_tier_mounts,
-                *fuse_user_mounts,
+                *shared.host_tier_mounts,
+                *user_mounts,
             ],
         )
-        fuse_node_selector = dict(
-            sorted(
-                {
-                    **((fuse_spec.node_selector if fuse_spec else None) or {}),
-                    fuse_label: "true",
-                }.items()
-            )
-        )
-        fuse_pod = Pod(
-            labels={**labels, "role": "alluxio-fuse", **istio, **f_pod_labels, **fuse_selector},
-            annotations={**istio, **f_pod_annotations},
-            host_network=(fuse_spec.network_mode if fuse_spec else None) != "ContainerNetwork",
-            node_selector=fuse_node_selector,
+        pod = Pod(
+            labels={
+                **self.labels,
+                "role": "alluxio-fuse",
+                **ISTIO,
+                **pod_labels,
+                **self.fuse_selector,
+            },
+            annotations={**ISTIO, **pod_annotations},
+            host_network=fuse.network_mode != "ContainerNetwork",
+            node_selector=dict(
+                sorted({**(fuse.node_selector or {}), self.fuse_label: "true"}.items())
+            ),
             tolerations=[{"operator": "Exists"}],
             affinity={},
-            pull_secrets=self._pull_secrets(fuse_spec.image_pull_secrets if fuse_spec else None),
+            pull_secrets=self._pull_secrets(fuse.image_pull_secrets),
             volumes=[
-                *[v for v in user_volumes if v["name"] != "dir"],
+                *[v for v in shared.user_volumes if v["name"] != "dir"],
                 {
                     "name": "alluxio-fuse-device",
                     "hostPath": {"path": "/dev/fuse", "type": "CharDevice"},
                 },
                 {
                     "name": "alluxio-fuse-mount",
-                    "hostPath": {"path": mount_parent, "type": "DirectoryOrCreate"},
+                    "hostPath": {"path": self.mount_parent, "type": "DirectoryOrCreate"},
                 },
-                *fuse_tier_volumes,
-                *fuse_user_volumes,
+                *shared.host_tier_volumes,
+                *user_volumes,
             ],
         )
-        host_pid = (self.rt.model.metadata.annotations or {}).get(
-            "runtime.fluid.io/fuse.hostpid", ""
-        ) in _TRUE
+        return pod, container
 
-        # ---- PV / PVC (4.8, 4.9)
+    @cached_property
+    def fuse_selector(self) -> dict[str, str]:
+        return {"app": "alluxio", "release": self.name, "role": "alluxio-fuse"}
+
+    def _volume(self) -> VolumeValues:
+        """The PersistentVolume and its claim, bound to each other (4.8, 4.9)."""
         annotations = self.ds.model.metadata.annotations or {}
         capacity = annotations.get(CAPACITY_ANNOTATION, DEFAULT_CAPACITY)
         try:
@@ -913,137 +1006,133 @@ class _Planner:
                 ("metadata", "annotations", CAPACITY_ANNOTATION),
                 f"{capacity!r} is not a Kubernetes quantity",
             )
-        dataset_label = label_key("fluid.io/s-", ns, name)
-        pv_name = fit(f"{ns}-{name}", 253)
         csi = {
-            "fluid_path": mount_path,
+            "fluid_path": self.mount_path,
             "mount_type": "fuse.alluxio-fuse",
-            "runtime_namespace": ns,
-            "runtime_name": name,
-            "mount_pod_node_selector_key": fuse_label,
+            "runtime_namespace": self.namespace,
+            "runtime_name": self.name,
+            "mount_pod_node_selector_key": self.fuse_label,
         }
-        rt_annotations = self.rt.model.metadata.annotations or {}
-        if "fluid.io/skip-check-mount-ready-target" in rt_annotations:
-            csi["fluid.io/skip-check-mount-ready-target"] = rt_annotations[
-                "fluid.io/skip-check-mount-ready-target"
-            ]
-        extra = self._metadata_list(rt_annotations)
-        pv_extra_labels, pv_extra_annotations = extra.get("PersistentVolume", ({}, {}))
-        pvc_extra_labels, pvc_extra_annotations = extra.get("PersistentVolumeClaim", ({}, {}))
-        if pv_extra_labels.get("fluid.io/node-publish-method") == "symlink":
+        runtime_annotations = self.rt.model.metadata.annotations or {}
+        if SKIP_CHECK in runtime_annotations:
+            csi[SKIP_CHECK] = runtime_annotations[SKIP_CHECK]
+        extra = self._metadata_list(runtime_annotations)
+        pv_labels, pv_annotations = extra.get("PersistentVolume", ({}, {}))
+        pvc_labels, pvc_annotations = extra.get("PersistentVolumeClaim", ({}, {}))
+        if pv_labels.get("fluid.io/node-publish-method") == "symlink":
             csi["node_publish_method"] = "symlink"
-        user_fuse_selector = (fuse_spec.node_selector if fuse_spec else None) or {}
-        pv_node_affinity = None
-        if user_fuse_selector:
-            pv_node_affinity = {
-                "required": {
-                    "nodeSelectorTerms": [
-                        {
-                            "matchExpressions": [
-                                {"key": k, "operator": "In", "values": [v]}
-                                for k, v in sorted(user_fuse_selector.items())
-                            ]
-                        }
-                    ]
-                }
-            }
-        volume_labels = {
-            **user_labels,
+        node_affinity = None
+        if self.fuse.node_selector:
+            expressions = [
+                {"key": k, "operator": "In", "values": [v]}
+                for k, v in sorted(self.fuse.node_selector.items())
+            ]
+            node_affinity = {"required": {"nodeSelectorTerms": [{"matchExpressions": expressions}]}}
+        labels = {
+            **self.user_labels,
             "app.kubernetes.io/managed-by": MANAGED_BY,
-            dataset_label: "true",
-            "fluid.io/dataset-id": ds_id,
+            label_key("fluid.io/s-", self.namespace, self.name): "true",
+            "fluid.io/dataset-id": self.dataset_id,
         }
+        return VolumeValues(
+            pv_name=fit(f"{self.namespace}-{self.name}", 253),
+            pvc_name=self.name,
+            pv_labels={**labels, **pv_labels},
+            pvc_labels={**labels, **pvc_labels},
+            pv_annotations={"CreatedBy": "fluid", **pv_annotations},
+            pvc_annotations={"CreatedBy": "fluid", **pvc_annotations},
+            access_modes=list(self.dataset.access_modes or ["ReadOnlyMany"]),
+            capacity=capacity,
+            csi=csi,
+            node_affinity=node_affinity,
+        )
 
-        # ---- the user's objects, normalised
-        dataset_object = normalised(self.ds, ds_id, user_labels)
-        runtime_object = normalised(self.rt, ds_id, user_labels)
+    def _sync_plan(self, worker: _Worker, api_gateway: bool) -> str:
+        plan = sync_plan(
+            namespace=self.namespace,
+            name=self.name,
+            labels=node_labels(
+                self.namespace, self.name, self.tiers, exclusive=worker.placement == "Exclusive"
+            ),
+            worker_name=fit(f"{self.name}-worker", STATEFULSET_LIMIT),
+            worker_selector=worker.selector,
+            master_name=self.master_name,
+            master_services=self.services,
+            fuse_name=fit(f"{self.name}-fuse"),
+            fuse_label=self.fuse_label,
+            fuse_clean_policy=self.fuse.clean_policy or "OnRuntimeDeleted",
+            ports=self.ports,
+            api_gateway=api_gateway,
+        )
+        return json.dumps(plan, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
+    # ------------------------------------------------------------------ values
+    def values(self) -> Values:
+        self._check_credentials()
+        ns, name = self.namespace, self.name
+        properties = self._properties()
+        worker_resources = self._worker_resources()
+        master = self._master()
+        worker = self._worker(worker_resources)
+        fuse_pod, fuse = self._fuse_pod()
+        run_as = self.runtime.run_as
         return Values(
             namespace=ns,
             name=name,
-            dataset_id=ds_id,
-            labels=labels,
-            dataset_labels=user_labels,
+            dataset_id=self.dataset_id,
+            labels=self.labels,
+            dataset_labels=self.user_labels,
             init_image=init_image(self.rt.model),
-            backup_dir=backup_dir,
+            backup_dir=master.backup_dir,
             selector_labels={"app": "alluxio", "release": name},
-            image=image,
-            fuse_image=fuse_image,
-            run_as=uid_gid,
-            init_users=init_users,
+            image=runtime_image(self.rt.model),
+            fuse_image=self._fuse_image(),
+            run_as=(run_as.uid, run_as.gid) if run_as else (0, 0),
+            init_users=self._init_users(),
             ports=self.ports,
-            master_name=master_name,
-            master_replicas=replicas,
-            master_services=services,
-            master_selector=master_selector,
-            master_pod=master_pod,
-            master=master,
-            job_master=job_master,
-            api_gateway=api_gateway,
+            master_name=self.master_name,
+            master_replicas=self.replicas,
+            master_services=self.services,
+            master_selector=master.selector,
+            master_pod=master.pod,
+            master=master.master,
+            job_master=master.job_master,
+            api_gateway=master.api_gateway,
             startup_probe="/etc/fluid/scripts/mount.sh >/proc/1/fd/1 2>&1",
-            service_labels=service_labels,
-            service_ports=service_ports,
-            worker_name=worker_name,
+            service_labels=master.service_labels,
+            service_ports=master.service_ports,
+            worker_name=fit(f"{name}-worker", STATEFULSET_LIMIT),
             worker_replicas=self.runtime.replicas or 0,
-            worker_labels=worker_labels,
-            worker_selector=worker_selector,
-            worker_pod=worker_pod,
-            worker=worker,
-            job_worker=job_worker,
+            worker_labels=worker.labels,
+            worker_selector=worker.selector,
+            worker_pod=worker.pod,
+            worker=worker.worker,
+            job_worker=worker.job_worker,
             worker_init_args=["init_users", "chmod_tierpath"],
             worker_init_mounts=[
                 {"name": "dir", "mountPath": "/tmp"},
                 {"name": "user", "mountPath": "/tmp/passwd"},
                 {"name": "group", "mountPath": "/tmp/group"},
-                *tier_mounts,
+                *self.shared.tier_mounts,
             ],
-            fuse_name=fuse_name,
-            fuse_labels={**labels, "role": "alluxio-fuse"},
-            fuse_selector=fuse_selector,
+            fuse_name=fit(f"{name}-fuse"),
+            fuse_labels={**self.labels, "role": "alluxio-fuse"},
+            fuse_selector=self.fuse_selector,
             fuse_pod=fuse_pod,
             fuse=fuse,
-            fuse_args=fuse_args,
-            fuse_mount_parent=mount_parent,
-            fuse_mount_path=mount_path,
-            fuse_host_pid=host_pid,
+            fuse_args=self.fuse_args,
+            fuse_mount_parent=self.mount_parent,
+            fuse_mount_path=self.mount_path,
+            fuse_host_pid=(self.rt.model.metadata.annotations or {}).get(HOST_PID, "") in _TRUE,
             config_name=fit(f"{name}-config"),
-            config=config,
+            config=self._config(properties, worker_resources.get("requests", {}).get("memory")),
             mount_config_name=fit(f"{name}-mount-config"),
-            mount_table="".join(line + "\n" for line in mounts.table),
-            pv_name=pv_name,
-            pvc_name=name,
-            pv_labels={**volume_labels, **pv_extra_labels},
-            pvc_labels={**volume_labels, **pvc_extra_labels},
-            pv_annotations={"CreatedBy": "fluid", **pv_extra_annotations},
-            pvc_annotations={"CreatedBy": "fluid", **pvc_extra_annotations},
-            access_modes=access_modes,
-            capacity=capacity,
-            csi_attributes=csi,
-            pv_node_affinity=pv_node_affinity,
+            mount_table="".join(line + "\n" for line in self.mounts.table),
+            volume=self._volume(),
             sync_plan_name=fit(f"{name}-sync-plan"),
-            sync_plan=json.dumps(
-                sync_plan(
-                    namespace=ns,
-                    name=name,
-                    labels=node_labels(ns, name, tiers, exclusive=placement == "Exclusive"),
-                    worker_name=worker_name,
-                    worker_selector=worker_selector,
-                    master_name=master_name,
-                    master_services=services,
-                    fuse_name=fuse_name,
-                    fuse_label=fuse_label,
-                    fuse_clean_policy=(fuse_spec.clean_policy if fuse_spec else None)
-                    or "OnRuntimeDeleted",
-                    ports=self.ports,
-                    api_gateway=api_gateway is not None,
-                ),
-                indent=2,
-                sort_keys=True,
-                ensure_ascii=False,
-            )
-            + "\n",
-            dataset_object=dataset_object,
-            runtime_object=runtime_object,
+            sync_plan=self._sync_plan(worker, master.api_gateway is not None),
+            dataset_object=normalised(self.ds, self.dataset_id, self.user_labels),
+            runtime_object=normalised(self.rt, self.dataset_id, self.user_labels),
         )
 
     def _restore(
@@ -1070,19 +1159,11 @@ class _Planner:
             node,
         )
 
-    def _fuse_args(
-        self,
-        user: list[str] | None,
-        read_only: bool,
-        libfuse2: bool,
-        new_style: bool,
-        mount_path: str,
-        all_http: bool,
-    ) -> list[str]:
+    def _fuse_args(self, user: list[str] | None, libfuse2: bool) -> list[str]:
         """Upstream's five FUSE argument rules (3.10), in order."""
         if user is not None:
             args = list(user)
-        elif read_only:
+        elif self.read_only:
             opts = (
                 "kernel_cache,ro,max_read=131072,attr_timeout=7200,entry_timeout=7200,nonempty"
                 if libfuse2
@@ -1094,14 +1175,14 @@ class _Planner:
                 "fuse",
                 "--fuse-opts=kernel_cache,rw" + (",max_read=131072" if libfuse2 else ""),
             ]
-        if user is None and new_style:
-            args += [mount_path, "/"]
+        if user is None and self.new_style_fuse:
+            args += [self.mount_path, "/"]
         owner = self.dataset.owner
         if len(args) >= 2 and owner is not None:
             args[1] += f",uid={owner.uid},gid={owner.gid}"
         if len(args) >= 2 and "allow_" not in args[1]:
             args[1] += ",allow_other"
-        if len(args) >= 2 and all_http and user is None:
+        if len(args) >= 2 and self.mounts.all_http and user is None:
             args[1] += ",max_readahead=0"
         return args
 

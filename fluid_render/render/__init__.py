@@ -194,13 +194,13 @@ def _objects(values: Values) -> list[_Object]:
         _Object(
             "persistentvolume.yaml.j2",
             "PersistentVolume",
-            values.pv_name,
+            values.volume.pv_name,
             WAVES["PersistentVolume"],
         ),
         _Object(
             "persistentvolumeclaim.yaml.j2",
             "PersistentVolumeClaim",
-            values.pvc_name,
+            values.volume.pvc_name,
             WAVES["PersistentVolumeClaim"],
         ),
     ]
