@@ -41,6 +41,15 @@ def _lock_option(help_text: str) -> Callable[[F], F]:
     )
 
 
+_NAMESPACE_OPTION = click.option(
+    "-n",
+    "--namespace",
+    default="default",
+    show_default=True,
+    help="Namespace of documents that name none.",
+)
+
+
 @click.group()
 @click.version_option(__version__, prog_name="fluid-render")
 def main() -> None:
@@ -66,13 +75,7 @@ def main() -> None:
     callback=_port_range,
     help="Host ports new runtimes may take.",
 )
-@click.option(
-    "-n",
-    "--namespace",
-    default="default",
-    show_default=True,
-    help="Namespace of documents that name none.",
-)
+@_NAMESPACE_OPTION
 @click.option(
     "--passthrough", is_flag=True, help="Copy documents of other kinds into the output unchanged."
 )
@@ -171,13 +174,7 @@ def build(
     is_flag=True,
     help="Steer pods without datasets away from cache nodes, as upstream's webhook does.",
 )
-@click.option(
-    "-n",
-    "--namespace",
-    default="default",
-    show_default=True,
-    help="Namespace of documents that name none.",
-)
+@_NAMESPACE_OPTION
 def inject(
     apps: tuple[str, ...],
     specs: str,

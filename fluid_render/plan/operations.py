@@ -278,16 +278,23 @@ def plan_operations(
     scripts: Mapping[str, str],
     kubectl_image: str,
 ) -> list[Operation]:
-    problems: list[Problem] = []
-    operations = [
-        _dataload(spec, bundle, values, orders, scripts, kubectl_image, problems)
-        for spec in bundle.dataloads
-    ] + [
-        _databackup(spec, bundle, values, orders, scripts, kubectl_image, problems)
-        for spec in bundle.databackups
-    ]
-    fail_if(problems)
+    ctx = _Context(bundle, values, orders, scripts, kubectl_image, [])
+    operations = [_dataload(spec, ctx) for spec in bundle.dataloads]
+    operations += [_databackup(spec, ctx) for spec in bundle.databackups]
+    fail_if(ctx.problems)
     return operations
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What planning one operation of a bundle reads, and where its problems go."""
+
+    bundle: Bundle
+    values: Values
+    orders: Mapping[Key, Order]
+    scripts: Mapping[str, str]
+    kubectl_image: str
+    problems: list[Problem]
 
 
 def _library_labels(values: Values, app: str, instance: str) -> dict[str, str]:
@@ -362,15 +369,9 @@ def _mount_table_volume(values: Values) -> dict[str, Any]:
     }
 
 
-def _dataload(
-    spec: Spec[DataLoad],
-    bundle: Bundle,
-    values: Values,
-    orders: Mapping[Key, Order],
-    scripts: Mapping[str, str],
-    kubectl_image: str,
-    problems: list[Problem],
-) -> Operation:
+def _dataload(spec: Spec[DataLoad], ctx: _Context) -> Operation:
+    bundle, values, orders, scripts = ctx.bundle, ctx.values, ctx.orders, ctx.scripts
+    kubectl_image, problems = ctx.kubectl_image, ctx.problems
     load = spec.model.spec
     order = orders[operation_key(spec)]
     if load.policy == "OnEvent":
@@ -514,15 +515,9 @@ def _inside(path: str, root: str) -> bool:
     return root == "/" or path == root or path.startswith(root.rstrip("/") + "/")
 
 
-def _databackup(
-    spec: Spec[DataBackup],
-    bundle: Bundle,
-    values: Values,
-    orders: Mapping[Key, Order],
-    scripts: Mapping[str, str],
-    kubectl_image: str,
-    problems: list[Problem],
-) -> Operation:
+def _databackup(spec: Spec[DataBackup], ctx: _Context) -> Operation:
+    bundle, values, orders, scripts = ctx.bundle, ctx.values, ctx.orders, ctx.scripts
+    kubectl_image, problems = ctx.kubectl_image, ctx.problems
     backup = spec.model.spec
     order = orders[operation_key(spec)]
     if values.master_replicas > 1:
