@@ -98,6 +98,16 @@ def _check_passthrough(doc: Document) -> list[Problem]:
     ]
     if not isinstance(name, str) or not name:
         problems.append(_problem(doc, ("metadata", "name"), "required field is missing"))
+    if doc.kind == "Secret" and doc.api_version == "v1":
+        problems.append(
+            _problem(
+                doc,
+                ("kind",),
+                "a Secret is not copied into the output: its "
+                "values would land in git; use a SealedSecret or an "
+                "ExternalSecret, or apply it outside the repository",
+            )
+        )
     return problems
 
 

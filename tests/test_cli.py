@@ -171,12 +171,22 @@ def test_zero_objects_is_an_error(tmp_path: Path) -> None:
 
 
 def test_passthrough_copies_documents_unchanged(specs: Path, tmp_path: Path) -> None:
-    text = "apiVersion: v1\nkind: Secret   # keep me\nmetadata:\n  name: s\n  namespace: other\n"
-    (specs / "secret.yaml").write_text(text)
+    text = "apiVersion: v1\nkind: ConfigMap   # keep me\nmetadata:\n  name: s\n  namespace: other\n"
+    (specs / "extra.yaml").write_text(text)
     code, out, _ = build(specs, "--passthrough")
     assert code == 0 and f"---\n{text}" in out
     assert build(specs, "--passthrough", "-o", str(tmp_path / "o"))[0] == 0
-    assert (tmp_path / "o" / "other" / "secret-s.yaml").read_text() == text
+    assert (tmp_path / "o" / "other" / "configmap-s.yaml").read_text() == text
+
+
+def test_secrets_are_never_copied_into_git(specs: Path) -> None:
+    (specs / "secret.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s3-keys}\nstringData: {key: hunter2}\n"
+    )
+    code, out, err = build(specs, "--passthrough")
+    assert (code, out) == (1, "")
+    assert "secret.yaml:2:1: kind: a Secret is not copied into the output" in err
+    assert "hunter2" not in err
 
 
 def test_usage_errors_exit_2(specs: Path) -> None:
