@@ -407,6 +407,7 @@ def _dataload(spec: Spec[DataLoad], ctx: _Context) -> Operation:
     library = _library_labels(values, "fluid-dataloader", release)
     labels = {**values.dataset_labels, **library}
     cron = load.policy == "Cron"
+    cron_name = fit(f"{spec.name}-loader-job", CRON_NAME_LIMIT)
     job_labels = {
         **labels,
         "release": release,
@@ -426,7 +427,7 @@ def _dataload(spec: Spec[DataLoad], ctx: _Context) -> Operation:
         **((metadata.labels if metadata else None) or {}),
     }
     if cron:
-        pod_labels["cronjob"] = fit(f"{spec.name}-loader-job", CRON_NAME_LIMIT)
+        pod_labels["cronjob"] = cron_name
     annotations = {
         "sidecar.istio.io/inject": "false",
         **((metadata.annotations if metadata else None) or {}),
@@ -471,7 +472,7 @@ def _dataload(spec: Spec[DataLoad], ctx: _Context) -> Operation:
         namespace=spec.namespace,
         dataset=bundle.name,
         wave=OPERATIONS_WAVE + order.depth,
-        job_name=fit(f"{spec.name}-loader-job", CRON_NAME_LIMIT) if cron else order.job_name,
+        job_name=cron_name if cron else order.job_name,
         cron=cron,
         schedule=load.schedule,
         script_name=script_name,

@@ -121,7 +121,6 @@ class Values:
     dataset_id: str
     labels: dict[str, str]
     dataset_labels: dict[str, str]
-    selector_labels: dict[str, str]
     image: Image
     init_image: Image
     backup_dir: str
@@ -1084,7 +1083,6 @@ class _Planner:
             dataset_labels=self.user_labels,
             init_image=init_image(self.rt.model),
             backup_dir=master.backup_dir,
-            selector_labels={"app": "alluxio", "release": name},
             image=runtime_image(self.rt.model),
             fuse_image=self._fuse_image(),
             run_as=(run_as.uid, run_as.gid) if run_as else (0, 0),
