@@ -24,11 +24,7 @@ from fluid_render.api import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-_SAMPLE_DIRS = (
-    REPO.parent / "shared" / "reference" / "samples",
-    Path("/work/shared/reference/samples"),
-)
-SAMPLE_DIR = next((d for d in _SAMPLE_DIRS if d.is_dir()), _SAMPLE_DIRS[-1])
+SAMPLE_DIR = REPO / "tests" / "data" / "samples"
 
 
 def sample_documents() -> list[tuple[str, dict[str, Any]]]:
