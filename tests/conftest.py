@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,21 @@ def read_tree(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+TOOLS = ROOT / ".tools" / "bin"
+
+
+def k8s_tool(name: str) -> Path:
+    """The pinned `helm` or `kubectl` that `scripts/install-k8s-tools.sh` puts in .tools/bin.
+
+    A machine image's own kubectl may be a wrapper of another version, so only the pinned binary
+    counts. Without it a test skips, except in CI, which installs it: there it fails.
+    """
+    path = TOOLS / name
+    if not path.is_file():
+        message = f"{path} missing: run scripts/install-k8s-tools.sh"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
