@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -55,3 +55,11 @@ def fail_if(problems: list[Problem]) -> None:
     """Raise once at the end of a stage so all of its problems are reported together."""
     if problems:
         raise BuildError(problems)
+
+
+def field_path(path: Sequence[str | int]) -> str:
+    """`spec.mounts[0].mountPoint`: the way users write a path into their YAML."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text

@@ -8,8 +8,10 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from fluid_render import credentials
 from fluid_render.api import API_VERSION, KINDS
 from fluid_render.errors import BuildError, Position, Problem
+from fluid_render.errors import field_path as field_path
 from fluid_render.load import Document
 
 GROUP = API_VERSION.split("/")[0]
@@ -75,6 +77,7 @@ def validate(documents: Sequence[Document], default_namespace: str, passthrough:
                 )
             )
         else:
+            problems.extend(credentials.credential_problems(doc))
             try:
                 parsed = model.model_validate(doc.data)
             except ValidationError as error:
@@ -98,16 +101,15 @@ def _check_passthrough(doc: Document) -> list[Problem]:
     ]
     if not isinstance(name, str) or not name:
         problems.append(_problem(doc, ("metadata", "name"), "required field is missing"))
-    if doc.kind == "Secret" and doc.api_version == "v1":
-        problems.append(
-            _problem(
-                doc,
-                ("kind",),
-                "a Secret is not copied into the output: its "
-                "values would land in git; use a SealedSecret or an "
-                "ExternalSecret, or apply it outside the repository",
-            )
+    problems.extend(
+        _problem(
+            doc,
+            path,
+            "a Secret is not copied into the output: its values would land in git; "
+            "use a SealedSecret or an ExternalSecret, or apply it outside the repository",
         )
+        for path in credentials.secrets_inside(doc.data, ())
+    )
     return problems
 
 
@@ -115,19 +117,15 @@ def _problem(doc: Document, path: tuple[str | int, ...], message: str) -> Proble
     return Problem(doc.position_of(path), field_path(path), message)
 
 
-def field_path(path: Sequence[str | int]) -> str:
-    """`spec.mounts[0].mountPoint`: the way users write a path into their YAML."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
-
-
 def problems_of(doc: Document, error: ValidationError) -> list[Problem]:
     problems = []
     for detail in error.errors(include_url=False):
         path = _data_path(doc.data, detail["loc"])
-        problems.append(_problem(doc, path, _message(detail)))
+        message = _message(detail)
+        value = detail.get("input")
+        if credentials.covers(doc.kind, path) and isinstance(value, str) and value in message:
+            message = "is not valid (the value is not shown: this field may hold a credential)"
+        problems.append(_problem(doc, path, message))
     return problems
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StrictBool, StrictStr, model_validator
@@ -17,8 +18,9 @@ from .common import (
     PodMetadata,
     Port,
     PositiveInt32,
-    Quantity,
+    PositiveQuantity,
     QuotaList,
+    Ratio,
     ResourceRequirements,
     StringMap,
     User,
@@ -27,6 +29,10 @@ from .common import (
     VolumeSource,
     rule_error,
 )
+
+ALLUXIO_HIGH, ALLUXIO_LOW = "0.95", "0.7"
+"""Alluxio's defaults of ``alluxio.worker.tieredstore.level<n>.watermark.{high,low}.ratio``,
+which apply when a level sets only one of ``high`` and ``low``."""
 
 MediumType = Literal["MEM", "SSD", "HDD"]
 VolumeType = Literal["hostPath", "emptyDir"]
@@ -106,10 +112,10 @@ class Level(ApiModel):
     volume_type: VolumeType = "hostPath"
     volume_source: VolumeSource | None = None
     path: Annotated[StrictStr, MinLength(1)]
-    quota: Quantity | None = None
+    quota: PositiveQuantity | None = None
     quota_list: QuotaList | None = None
-    high: StrictStr | None = None
-    low: StrictStr | None = None
+    high: Ratio | None = None
+    low: Ratio | None = None
 
     @model_validator(mode="after")
     def _quota_given(self) -> Level:
@@ -124,6 +130,17 @@ class Level(ApiModel):
                     f"quotaList has {quotas} entries but path has {paths}; "
                     "they must have the same length",
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _watermarks_ordered(self) -> Level:
+        high, low = Decimal(self.high or ALLUXIO_HIGH), Decimal(self.low or ALLUXIO_LOW)
+        if low > high:
+            raise rule_error(
+                "watermark_order",
+                f"low watermark {low} is above high watermark {high} "
+                f"(Alluxio's defaults are high {ALLUXIO_HIGH}, low {ALLUXIO_LOW})",
+            )
         return self
 
     @property

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -208,6 +209,38 @@ class Pattern(_Rule):
         return {"pattern": self.regex}
 
 
+_QUANTITY_LEAD = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+
+
+def quantity_sign(text: str) -> int:
+    """-1, 0 or 1: the sign of a quantity's number (its suffix only scales it)."""
+    match = _QUANTITY_LEAD.match(text.strip())
+    number = Decimal(match.group(0)) if match else Decimal(0)
+    return (number > 0) - (number < 0)
+
+
+@dataclass(frozen=True)
+class QuantitySign(_Rule):
+    """Quantities (comma-separated in a quota list) must be positive, or at least not negative.
+
+    The API server rejects negative resources (``validateResourceQuantityValue``) and Alluxio a
+    tier of no capacity, so both fail at build time rather than in the cluster.
+    """
+
+    zero_allowed: bool
+
+    def check(self, value: Any) -> str | None:
+        signs = [quantity_sign(part) for part in str(value).split(",")]
+        if self.zero_allowed:
+            return "must not be negative" if -1 in signs else None
+        if all(sign > 0 for sign in signs):
+            return None
+        return "must be greater than 0" if len(signs) == 1 else "every entry must be greater than 0"
+
+    def error_type(self) -> str:
+        return "quantity_sign"
+
+
 # --------------------------------------------------------------------------------------------
 # Scalar types.
 
@@ -216,6 +249,8 @@ Int64 = Annotated[int, Strict(), IntFormat(64)]
 NonNegativeInt32 = Annotated[Int32, Minimum(0)]
 PositiveInt32 = Annotated[Int32, Minimum(1)]
 Port = Annotated[int, Strict(), Minimum(1), Maximum(65535)]
+UserId = Annotated[Int64, Minimum(0), Maximum(2**31 - 1)]
+"""A Linux user or group id as the API server accepts it in runAsUser (``IsValidUserID``)."""
 
 StringMap = dict[StrictStr, StrictStr]
 """A map of strings: values must be quoted in YAML (``"true"``, ``"1"``), as for the API server."""
@@ -313,6 +348,16 @@ QuotaList = Annotated[
         QUOTA_LIST_PATTERN,
         'must be at least two comma-separated quantities, e.g. "200Gi,100Gi"',
     ),
+    QuantitySign(zero_allowed=False),
+]
+PositiveQuantity = Annotated[Quantity, QuantitySign(zero_allowed=False)]
+NonNegativeQuantity = Annotated[Quantity, QuantitySign(zero_allowed=True)]
+
+RATIO_PATTERN = r"^(0?\.[0-9]*[1-9][0-9]*|1(\.0*)?)$"
+"""A decimal number greater than 0 and at most 1, such as ``0.95``."""
+Ratio = Annotated[
+    StrictStr,
+    Pattern(RATIO_PATTERN, 'must be a decimal number greater than 0 and at most 1, e.g. "0.95"'),
 ]
 
 ImagePullPolicy = Literal["Always", "IfNotPresent", "Never"]
@@ -501,8 +546,8 @@ class NodeSelector(ApiModel):
 class ResourceRequirements(ApiModel):
     """core/v1 ResourceRequirements (limits and requests only)."""
 
-    limits: dict[StrictStr, Quantity] | None = None
-    requests: dict[StrictStr, Quantity] | None = None
+    limits: dict[StrictStr, NonNegativeQuantity] | None = None
+    requests: dict[StrictStr, NonNegativeQuantity] | None = None
 
 
 class VolumeMount(ApiModel):
@@ -561,8 +606,8 @@ class Volume(ApiModel):
 class User(ApiModel):
     """A user and group identity (Dataset owner, runtime runAs); upstream requires all four."""
 
-    uid: Int64
-    gid: Int64
+    uid: UserId
+    gid: UserId
     user: StrictStr
     group: StrictStr
 
@@ -592,7 +637,8 @@ class Prefer(ApiModel):
     """A label key whose value should match the predecessor's node, with a weight."""
 
     name: StrictStr
-    weight: Int32
+    weight: Annotated[Int32, Minimum(1), Maximum(100)]
+    """Becomes a preferred scheduling term's weight, which Kubernetes bounds to 1-100."""
 
 
 class AffinityStrategy(ApiModel):
@@ -619,6 +665,7 @@ __all__ = [
     "DNS1123_SUBDOMAIN",
     "QUANTITY_PATTERN",
     "QUOTA_LIST_PATTERN",
+    "RATIO_PATTERN",
     "VOLUME_SOURCE_KEYS",
     "AccessMode",
     "Affinity",
@@ -642,6 +689,7 @@ __all__ = [
     "NodeSelectorRequirement",
     "NodeSelectorTerm",
     "NonNegativeInt32",
+    "NonNegativeQuantity",
     "ObjectMeta",
     "ObjectRef",
     "OperationKind",
@@ -650,9 +698,12 @@ __all__ = [
     "PodMetadata",
     "Port",
     "PositiveInt32",
+    "PositiveQuantity",
     "Prefer",
     "Quantity",
+    "QuantitySign",
     "QuotaList",
+    "Ratio",
     "Require",
     "ResourceRequirements",
     "StringMap",

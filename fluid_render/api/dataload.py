@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StrictBool, StrictStr, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    WithJsonSchema,
+    model_validator,
+)
 
 from .common import (
     Affinity,
@@ -30,10 +38,38 @@ class TargetDataset(ApiModel):
     namespace: StrictStr | None = None
 
 
+_SEGMENT = r"(|\.|[^/.][^/]*|\.[^/.][^/]*|\.\.[^/]+)"
+NO_PARENT_STEP = f"^{_SEGMENT}(/{_SEGMENT})*$"
+"""A path none of whose segments is ``..`` (RE2 has no lookahead, so it lists what may be)."""
+
+
+def _no_parent_steps(path: str) -> str:
+    """A ``..`` leaves the mount the path names (or the Dataset); say what to write instead."""
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part == "..":
+            if not parts:
+                raise rule_error("path_escapes", "must not leave the Dataset through '..'")
+            parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    if ".." in path.split("/"):
+        normal = "/" + "/".join(parts)
+        raise rule_error(
+            "path_parent_step",
+            f"must not contain '..', which leaves the mount it names; write {normal!r}",
+        )
+    return path
+
+
 class TargetPath(ApiModel):
     """A path inside the Dataset to load, and how many cache replicas to keep of it."""
 
-    path: StrictStr
+    path: Annotated[
+        StrictStr,
+        AfterValidator(_no_parent_steps),
+        WithJsonSchema({"type": "string", "pattern": NO_PARENT_STEP}),
+    ]
     replicas: PositiveInt32 | None = None
 
 

@@ -1,7 +1,8 @@
 """Dataset mounts: native ones become volumes, the rest become the master's mount table (3.7).
 
 Credentials never enter a ConfigMap: encrypt options are mounted from their Secret and named by
-file path, and the master's entrypoint reads the file at start.
+file path, and the master's entrypoint reads the file at start (plaintext ones were refused by
+fluid_render.credentials before planning).
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from typing import Any
 from fluid_render.api import Dataset
 from fluid_render.errors import Problem
 from fluid_render.plan.naming import fit
-from fluid_render.validate import Spec, field_path
+from fluid_render.validate import Spec
 
 ROOT_UFS = "/underFSStorage"
 SECRETS_ROOT = "/etc/fluid/secrets"
 _LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_CREDENTIAL = re.compile(r"secret|password|passwd|token|accesskey|credential|privatekey")
 _BLANK = re.compile(r"\s")
 
 
@@ -46,11 +46,6 @@ class Mounts:
     has_local: bool
 
 
-def is_credential(key: str) -> bool:
-    """A key that names a secret value (aws.secretKey, fs.oss.accessKeyId, password, token...)."""
-    return bool(_CREDENTIAL.search(re.sub(r"[^a-z]", "", key.lower())))
-
-
 def alluxio_path(name: str, path: str | None) -> str:
     return path if path and path.startswith("/") else "/" + name.lstrip("/")
 
@@ -59,9 +54,6 @@ def plan_mounts(spec: Spec[Dataset], problems: list[Problem]) -> Mounts:
     dataset = spec.model.spec
     mounts = list(dataset.mounts or [])
     shared = dict(dataset.shared_options or {})
-    for key in shared:
-        if is_credential(key):
-            problems.append(_credential(spec, ("spec", "sharedOptions", key)))
     table: list[str] = []
     volumes: dict[str, dict[str, Any]] = {}
     volume_mounts: list[dict[str, Any]] = []
@@ -98,9 +90,6 @@ def plan_mounts(spec: Spec[Dataset], problems: list[Problem]) -> Mounts:
             volume_mounts.append(entry)
             continue
         options = {**shared, **(mount.options or {})}
-        for key in mount.options or {}:
-            if is_credential(key):
-                problems.append(_credential(spec, (*where, "options", key)))
         for key, value in [("mountPoint", mount.mount_point), *options.items()]:
             if _BLANK.search(key) or _BLANK.search(value):
                 problems.append(
@@ -140,13 +129,4 @@ def plan_mounts(spec: Spec[Dataset], problems: list[Problem]) -> Mounts:
         root_properties=root_properties,
         all_http=all(m.mount_point.startswith(("http://", "https://")) for m in mounts),
         has_local=any(m.mount_point.startswith("local://") for m in mounts),
-    )
-
-
-def _credential(spec: Spec[Dataset], path: tuple[str | int, ...]) -> Problem:
-    return Problem(
-        spec.at(*path),
-        field_path(path),
-        "looks like a credential: move it to encryptOptions (a Secret reference), "
-        "so its value never lands in git",
     )

@@ -20,7 +20,7 @@ from fluid_render.api.common import (
 from fluid_render.bind import Bundle
 from fluid_render.errors import Problem, fail_if
 from fluid_render.plan import quantity
-from fluid_render.plan.mounts import Mounts, is_credential, plan_mounts
+from fluid_render.plan.mounts import Mounts, plan_mounts
 from fluid_render.plan.naming import STATEFULSET_LIMIT, dataset_id, fit, label_key
 from fluid_render.plan.nodelabels import node_labels, sync_plan
 from fluid_render.plan.ports import (
@@ -403,25 +403,6 @@ class _Planner:
     @staticmethod
     def _resources(resources: ResourceRequirements | None) -> dict[str, Any]:
         return resources.model_dump(by_alias=True, exclude_none=True) if resources else {}
-
-    def _check_credentials(self) -> None:
-        sections: list[tuple[tuple[str | int, ...], Mapping[str, str] | None]] = [
-            (("spec", "properties"), self.runtime.properties),
-        ]
-        for attr in ("master", "worker", "fuse"):
-            component = getattr(self.runtime, attr)
-            sections.append(
-                (("spec", attr, "properties"), component.properties if component else None)
-            )
-        for path, properties in sections:
-            for key in properties or {}:
-                if is_credential(key):
-                    self._problem(
-                        self.rt,
-                        (*path, key),
-                        "looks like a credential: put it in a Dataset mount's "
-                        "encryptOptions (a Secret reference), so it never lands in git",
-                    )
 
     # ------------------------------------------------------------ shared facts
     @cached_property
@@ -1067,7 +1048,6 @@ class _Planner:
 
     # ------------------------------------------------------------------ values
     def values(self) -> Values:
-        self._check_credentials()
         ns, name = self.namespace, self.name
         properties = self._properties()
         worker_resources = self._worker_resources()

@@ -1,0 +1,313 @@
+"""The credential policy: one place decides what counts as a plaintext credential in a spec.
+
+Every spec is committed to git and most fields reach ConfigMaps and pod templates, so a secret in
+any of them leaks. Upstream keeps mount credentials in Secrets through ``encryptOptions``
+(``pkg/ddc/alluxio/transform_ufs.go``, ``genUFSMountOptions``); this module makes that the only
+way: the fields in ``CHECKED_FIELDS`` are scanned for credential key names and value shapes, and
+a finding is an error unless the object lists the exact field in ``ALLOW_ANNOTATION``. Messages
+name the field and its position, never the value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from itertools import pairwise
+from typing import Any
+
+from fluid_render.errors import Problem, field_path
+from fluid_render.load import Document
+
+ALLOW_ANNOTATION = "fluid-render.io/not-a-credential"
+"""Annotation listing field paths (as error messages print them) that hold no credential."""
+
+
+class Shape(Enum):
+    """How a checked field is read."""
+
+    SETTINGS = "settings"
+    """A map of setting names to values: both the name and the value are checked."""
+    METADATA = "metadata"
+    """A map of annotations or labels: only values (their names refer to secrets by convention,
+    such as Vault's ``vault.hashicorp.com/agent-inject-secret-*``)."""
+    ARGUMENTS = "arguments"
+    """A list of command-line words (``-Dname=value``): embedded assignments and value shapes."""
+    URL = "url"
+    """One URL: user info, signed query parameters and value shapes."""
+
+
+COMPONENTS = ("master", "jobMaster", "worker", "jobWorker", "apiGateway", "fuse")
+_POD_METADATA = (("metadata",), ("spec", "podMetadata"))
+
+
+def _metadata_fields(*bases: tuple[str, ...]) -> list[tuple[tuple[str, ...], Shape]]:
+    return [((*base, key), Shape.METADATA) for base in bases for key in ("annotations", "labels")]
+
+
+CHECKED_FIELDS: dict[str, list[tuple[tuple[str, ...], Shape]]] = {
+    "Dataset": [
+        (("spec", "mounts", "*", "mountPoint"), Shape.URL),
+        (("spec", "mounts", "*", "options"), Shape.SETTINGS),
+        (("spec", "sharedOptions"), Shape.SETTINGS),
+        *_metadata_fields(("metadata",)),
+    ],
+    "AlluxioRuntime": [
+        (("spec", "properties"), Shape.SETTINGS),
+        (("spec", "jvmOptions"), Shape.ARGUMENTS),
+        *[(("spec", c, "properties"), Shape.SETTINGS) for c in COMPONENTS],
+        *[(("spec", c, "env"), Shape.SETTINGS) for c in (*COMPONENTS, "initUsers")],
+        *[(("spec", c, "jvmOptions"), Shape.ARGUMENTS) for c in COMPONENTS],
+        (("spec", "fuse", "args"), Shape.ARGUMENTS),
+        *_metadata_fields(*_POD_METADATA, *[("spec", c, "podMetadata") for c in COMPONENTS]),
+    ],
+    "DataLoad": [
+        (("spec", "options"), Shape.SETTINGS),
+        *_metadata_fields(*_POD_METADATA),
+    ],
+    "DataBackup": [
+        (("spec", "backupPath"), Shape.URL),
+        *_metadata_fields(("metadata",)),
+    ],
+}
+"""Per kind, the fields scanned (``*`` is any list item); everything below a field is covered."""
+
+# ---------------------------------------------------------------------------- key names
+_NAME_PARTS = {
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "credential",
+    "signature",
+    "accesskey",
+    "secretkey",
+    "apikey",
+    "privatekey",
+    "accountkey",
+    "sessionkey",
+}
+"""Found inside one word of a name: ``fs.oss.accessKeySecret``, ``AWS_SESSION_TOKEN``."""
+_NAME_WORDS = {"pwd", "sas", "sig"}
+"""Found only as a whole word: ``fs.azure.sas.<container>.<account>...``, ``sig`` of Azure SAS."""
+_NAME_PAIRS = {
+    ("access", "key"),
+    ("secret", "key"),
+    ("api", "key"),
+    ("private", "key"),
+    ("account", "key"),
+    ("session", "key"),
+    ("auth", "key"),
+    ("shared", "key"),
+}
+"""Adjacent words: ``fs.cos.access.key``, ``fs.azure.account.key.<account>.blob.core.windows.net``,
+``alluxio.underfs.cephfs.auth.key``."""
+_REFERENCE_SUFFIXES = {"path", "file", "dir", "name", "type", "class", "provider", "enabled"}
+"""A last word that makes the setting a reference or a switch, not the secret itself:
+``fs.gcs.credential.path``, ``fs.s3a.aws.credentials.provider``, ``SECRET_NAME``."""
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def words(name: str) -> list[str]:
+    """The lower-case words of a setting name: ``aws.secretKey`` -> aws, secret, key."""
+    return [w.lower() for w in _WORD.findall(name)]
+
+
+def is_credential_name(name: str) -> bool:
+    """Whether a setting name says its value is a credential (see the module's tables)."""
+    parts = words(name)
+    if not parts or parts[-1] in _REFERENCE_SUFFIXES:
+        return False
+    joined = "".join(parts)
+    if any(part in word for word in parts for part in _NAME_PARTS):
+        return True
+    if any(part in joined for part in ("accesskey", "secretkey", "apikey", "privatekey")):
+        return True
+    if any(word in _NAME_WORDS for word in parts):
+        return True
+    return any(pair in _NAME_PAIRS for pair in pairwise(parts))
+
+
+# ---------------------------------------------------------------------------- value shapes
+_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_.]*\}|\$\([A-Za-z_][A-Za-z0-9_]*\)")
+_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s]*:[^/?#@\s]+@")
+_ASSIGNMENT = re.compile(r"(?<![\w.])([A-Za-z_][\w.-]*)=([^\s&;,'\"]*)")
+_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
+_AWS_KEY_ID = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_LONG_KEY = re.compile(
+    r"(?=[A-Za-z0-9+/_-]*[0-9])(?=[A-Za-z0-9+/_-]*[A-Za-z])[A-Za-z0-9+/_-]{20,}={0,2}"
+)
+
+
+def holds_secret(value: str) -> bool:
+    """A non-empty value that is not only a variable reference (``${AWS_SECRET}``)."""
+    return bool(value) and _REFERENCE.fullmatch(value) is None
+
+
+def value_shape(value: str) -> str | None:
+    """What in a value looks like a credential whatever its name, or None."""
+    if _PRIVATE_KEY.search(value):
+        return "a private key"
+    if _AWS_KEY_ID.search(value):
+        return "an AWS access key id"
+    if _JWT.search(value):
+        return "a JSON web token"
+    if _USERINFO.search(value):
+        return "a URL with user:password@"
+    for name, assigned in _ASSIGNMENT.findall(value):
+        if holds_secret(assigned) and (is_credential_name(name) or _is_long_key(name, assigned)):
+            return "a name=value credential setting or URL signature"
+    return None
+
+
+def _is_long_key(name: str, value: str) -> bool:
+    """``key=<20+ base64 characters>``: an unnamed key is still a key."""
+    parts = words(name)
+    return bool(parts) and parts[-1] == "key" and _LONG_KEY.fullmatch(value) is not None
+
+
+def setting_problem(name: str, value: Any) -> str | None:
+    """Why a ``name: value`` setting is a credential, or None."""
+    text = value if isinstance(value, str) else ""
+    if holds_secret(text) and (is_credential_name(name) or _is_long_key(name, text)):
+        return "by its name"
+    return _holds(value_shape(text))
+
+
+def _holds(shape: str | None) -> str | None:
+    return f"its value holds {shape}" if shape else None
+
+
+# ---------------------------------------------------------------------------- the scan
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: Path
+    reason: str
+
+
+def scan(kind: str, data: dict[str, Any]) -> list[Finding]:
+    """Every credential-looking value in the checked fields of one document of ``kind``."""
+    findings: list[Finding] = []
+    for pattern, shape in CHECKED_FIELDS.get(kind, []):
+        for path, value in _select(data, pattern, ()):
+            findings.extend(_check(path, value, shape))
+    return findings
+
+
+def _select(data: Any, pattern: Sequence[str], path: Path) -> Iterator[tuple[Path, Any]]:
+    if not pattern:
+        yield path, data
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == "*" and isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from _select(item, rest, (*path, index))
+    elif isinstance(data, dict) and head in data:
+        yield from _select(data[head], rest, (*path, head))
+
+
+def _check(path: Path, value: Any, shape: Shape) -> Iterator[Finding]:
+    if shape is Shape.SETTINGS and isinstance(value, dict):
+        for name, item in value.items():
+            reason = setting_problem(name, item) if isinstance(name, str) else None
+            if reason:
+                yield Finding((*path, name), reason)
+    elif shape is Shape.METADATA and isinstance(value, dict):
+        for name, item in value.items():
+            reason = _holds(value_shape(item)) if isinstance(item, str) else None
+            if reason and isinstance(name, str):
+                yield Finding((*path, name), reason)
+    elif shape is Shape.ARGUMENTS and isinstance(value, list):
+        for index, item in enumerate(value):
+            reason = _holds(value_shape(item)) if isinstance(item, str) else None
+            if reason:
+                yield Finding((*path, index), reason)
+    elif shape is Shape.URL and isinstance(value, str):
+        reason = _holds(value_shape(value))
+        if reason:
+            yield Finding(path, reason)
+
+
+def covers(kind: str, path: Sequence[str | int]) -> bool:
+    """Whether ``path`` lies in a checked field, so no message may quote its value."""
+    for pattern, _ in CHECKED_FIELDS.get(kind, []):
+        if len(path) >= len(pattern) and all(
+            want == "*" or want == got for want, got in zip(pattern, path, strict=False)
+        ):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------- the policy
+def credential_problems(doc: Document) -> list[Problem]:
+    """Every finding not listed in the object's allow annotation, and every stale entry there."""
+    allowed = allowed_fields(doc.data)
+    flagged: set[str] = set()
+    problems = []
+    for finding in scan(doc.kind, doc.data):
+        name = field_path(finding.path)
+        flagged.add(name)
+        if name not in allowed:
+            message = (
+                f"looks like a credential ({finding.reason}): {_remedy(doc.kind, finding.path)}; "
+                f"if it is not one, list this field in the annotation {ALLOW_ANNOTATION}"
+            )
+            problems.append(Problem(doc.position_of(finding.path), name, message))
+    where = ("metadata", "annotations", ALLOW_ANNOTATION)
+    for number, entry in enumerate(allowed, start=1):
+        if entry not in flagged:
+            problems.append(
+                Problem(
+                    doc.position_of(where),
+                    field_path(where),
+                    f"entry {number} is not a field the credential check flags in this "
+                    "object; list exact field paths as its errors print them",
+                )
+            )
+    return problems
+
+
+def allowed_fields(data: dict[str, Any]) -> list[str]:
+    """The field paths the object's ``fluid-render.io/not-a-credential`` annotation lists."""
+    metadata = data.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    text = annotations.get(ALLOW_ANNOTATION) if isinstance(annotations, dict) else None
+    if not isinstance(text, str):
+        return []
+    return [entry.strip() for entry in re.split(r"[,\n]", text) if entry.strip()]
+
+
+def _remedy(kind: str, path: Path) -> str:
+    """Where the credential goes instead; mount options have encryptOptions of their own."""
+    if kind == "Dataset" and path[-1] == "mountPoint":
+        return "a mount URL is not copied with credentials in it; give them in encryptOptions"
+    if kind == "Dataset" and path[1:2] in (("mounts",), ("sharedOptions",)):
+        return "move it to encryptOptions (a Secret reference), so its value never lands in git"
+    return (
+        "credentials belong in a Secret, such as a Dataset mount's encryptOptions, "
+        "so they never land in git"
+    )
+
+
+def secrets_inside(data: Any, path: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
+    """Where a document holds a Secret: itself (any casing, SecretList) or any List's items."""
+    if not isinstance(data, dict):
+        return []
+    kind = data.get("kind")
+    kind = kind.lower() if isinstance(kind, str) else ""
+    if kind in ("secret", "secretlist"):
+        return [(*path, "kind")]
+    items = data.get("items")
+    if not kind.endswith("list") or not isinstance(items, list):
+        return []
+    return [
+        found
+        for index, item in enumerate(items)
+        for found in secrets_inside(item, (*path, "items", index))
+    ]
