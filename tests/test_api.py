@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import copy
+import re
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from fluid_render.api import (
@@ -22,6 +26,10 @@ from fluid_render.api import (
     Level,
     Volume,
 )
+from fluid_render.api.common import QUANTITY_PATTERN
+from fluid_render.errors import BuildError, field_path
+from fluid_render.load import parse_documents
+from fluid_render.validate import validate
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = REPO / "tests" / "data" / "samples"
@@ -1276,3 +1284,238 @@ def test_all_problems_are_reported_together() -> None:
 def test_error_messages_have_no_pydantic_prefix() -> None:
     found = errors_of(runtime({"tieredstore": {"levels": [{"mediumtype": "MEM", "path": "/x"}]}}))
     assert found == [("spec.tieredstore.levels.0", "either quota or quotaList must be set")]
+
+
+# --------------------------------------------------------------------------------------------
+# Values Kubernetes or Alluxio would reject are errors at build time
+
+
+def owner(**ids: Any) -> dict[str, Any]:
+    return dataset({"owner": {"uid": 1000, "gid": 1000, "user": "u", "group": "g", **ids}})
+
+
+def prefer(weight: Any) -> dict[str, Any]:
+    strategy = {"policy": "Prefer", "prefers": [{"name": "zone", "weight": weight}]}
+    return with_spec(
+        dataload, runAfter={"kind": "DataLoad", "name": "first", "affinityStrategy": strategy}
+    )
+
+
+def target(path: str) -> dict[str, Any]:
+    return with_spec(dataload, target=[{"path": path}])
+
+
+LEVEL = "spec.tieredstore.levels.0"
+WATERMARK = 'must be a decimal number greater than 0 and at most 1, e.g. "0.95"'
+OUT_OF_RANGE: list[tuple[str, dict[str, Any], str, str]] = [
+    ("quota-zero", runtime_with_level(quota="0"), f"{LEVEL}.quota", "must be greater than 0"),
+    ("quota-zero-int", runtime_with_level(quota=0), f"{LEVEL}.quota", "must be greater than 0"),
+    ("quota-zero-unit", runtime_with_level(quota="0.0Gi"), f"{LEVEL}.quota", "greater than 0"),
+    ("quota-negative", runtime_with_level(quota="-1Gi"), f"{LEVEL}.quota", "greater than 0"),
+    ("quota-negative-exp", runtime_with_level(quota="-2e3"), f"{LEVEL}.quota", "greater than 0"),
+    (
+        "quotaList-zero-entry",
+        runtime_with_level(path="/a,/b", quota=None, quotaList="1Gi,0"),
+        f"{LEVEL}.quotaList",
+        "every entry must be greater than 0",
+    ),
+    (
+        "quotaList-negative-entry",
+        runtime_with_level(path="/a,/b", quota=None, quotaList="-1Gi,2Gi"),
+        f"{LEVEL}.quotaList",
+        "every entry must be greater than 0",
+    ),
+    (
+        "resources-negative-limit",
+        runtime({"worker": {"resources": {"limits": {"memory": "-4Gi"}}}}),
+        "spec.worker.resources.limits.memory",
+        "must not be negative",
+    ),
+    (
+        "resources-negative-request",
+        with_spec(dataload, resources={"requests": {"cpu": "-500m"}}),
+        "spec.resources.requests.cpu",
+        "must not be negative",
+    ),
+    *[
+        (f"high-{bad}", runtime_with_level(high=bad), f"{LEVEL}.high", WATERMARK)
+        for bad in ("0", "0.0", "1.5", "1.01", "-0.5", "nan", "NaN", "inf", "1e-1", ".", "", "x")
+    ],
+    *[
+        (f"low-{bad}", runtime_with_level(low=bad), f"{LEVEL}.low", WATERMARK)
+        for bad in ("0", "2", "-inf", "0,5")
+    ],
+    (
+        "low-above-high",
+        runtime_with_level(high="0.5", low="0.8"),
+        LEVEL,
+        "low watermark 0.8 is above high watermark 0.5",
+    ),
+    ("low-above-default-high", runtime_with_level(low="0.96"), LEVEL, "above high watermark 0.95"),
+    ("high-below-default-low", runtime_with_level(high="0.6"), LEVEL, "low watermark 0.7 is above"),
+    ("high-float", runtime_with_level(high=0.9), f"{LEVEL}.high", "valid string"),
+    ("replicas-nan", runtime({"replicas": float("nan")}), "spec.replicas", "valid integer"),
+    ("replicas-inf", runtime({"replicas": float("inf")}), "spec.replicas", "valid integer"),
+    ("replicas-negative", runtime({"replicas": -1}), "spec.replicas", "must be at least 0"),
+    ("quota-nan", runtime_with_level(quota=float("nan")), f"{LEVEL}.quota", "quantity"),
+    ("quota-inf-text", runtime_with_level(quota="inf"), f"{LEVEL}.quota", "not a Kubernetes"),
+    ("port-zero", runtime({"master": {"ports": {"rpc": 0}}}), "spec.master.ports.rpc", "at least"),
+    ("uid-negative", owner(uid=-1), "spec.owner.uid", "must be at least 0"),
+    ("gid-negative", owner(gid=-5), "spec.owner.gid", "must be at least 0"),
+    ("uid-too-large", owner(uid=2**31), "spec.owner.uid", "must be at most 2147483647"),
+    (
+        "runAs-uid-negative",
+        runtime({"runAs": {"uid": -1, "gid": 0, "user": "u", "group": "g"}}),
+        "spec.runAs.uid",
+        "must be at least 0",
+    ),
+    (
+        "prefer-weight-zero",
+        prefer(0),
+        "spec.runAfter.affinityStrategy.prefers.0.weight",
+        "must be at least 1",
+    ),
+    (
+        "prefer-weight-101",
+        prefer(101),
+        "spec.runAfter.affinityStrategy.prefers.0.weight",
+        "must be at most 100",
+    ),
+    (
+        "target-parent-of-root",
+        target("/../etc"),
+        "spec.target.0.path",
+        "must not leave the Dataset through '..'",
+    ),
+    ("target-dotdot", target(".."), "spec.target.0.path", "must not leave the Dataset"),
+    (
+        "target-climbs-out",
+        target("/a/../../b"),
+        "spec.target.0.path",
+        "must not leave the Dataset",
+    ),
+    (
+        "target-other-mount",
+        target("/spark/../hbase/"),
+        "spec.target.0.path",
+        "must not contain '..', which leaves the mount it names; write '/hbase'",
+    ),
+    ("target-trailing-dotdot", target("/a/b/.."), "spec.target.0.path", "write '/a'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("doc", "location", "message"),
+    [case[1:] for case in OUT_OF_RANGE],
+    ids=[case[0] for case in OUT_OF_RANGE],
+)
+def test_values_the_cluster_would_reject_are_errors(
+    doc: dict[str, Any], location: str, message: str
+) -> None:
+    assert_rejected(doc, location, message)
+
+
+IN_RANGE: list[tuple[str, dict[str, Any]]] = [
+    ("quota-tiny", runtime_with_level(quota="1m")),
+    ("quota-plus", runtime_with_level(quota="+1Gi")),
+    ("quotaList-positive", runtime_with_level(path="/a,/b", quota=None, quotaList="1,0.5Gi")),
+    ("resources-zero", runtime({"worker": {"resources": {"requests": {"cpu": "0"}}}})),
+    *[
+        (f"high-{ok}", runtime_with_level(high=ok, low="0.01"))
+        for ok in ("1", "1.0", "1.", "01", "1.000", "0.95", ".5", "00.5", "0.01")
+    ],
+    ("low-equals-high", runtime_with_level(high="0.8", low="0.8")),
+    ("low-only", runtime_with_level(low="0.5")),
+    ("high-only", runtime_with_level(high="0.99")),
+    ("uid-max", owner(uid=2**31 - 1, gid=0)),
+    ("prefer-weight-edges", prefer(1)),
+    ("prefer-weight-100", prefer(100)),
+    *[(f"target-{ok}", target(ok)) for ok in ("/", "/a/./b", "/a..b/c", "/.../x", "/.hidden")],
+]
+
+
+@pytest.mark.parametrize("doc", [case[1] for case in IN_RANGE], ids=[case[0] for case in IN_RANGE])
+def test_values_at_the_edges_of_the_range_are_accepted(doc: dict[str, Any]) -> None:
+    assert errors_of(doc) == []
+
+
+def _int_in(low: int, high: int) -> Any:
+    """An integer (not a bool, not a float) with low <= value < high."""
+    return lambda v: type(v) is int and low <= v < high
+
+
+# A number field, the document it sits in, and what the cluster accepts there.
+NUMBER_FIELDS: list[tuple[Any, tuple[str | int, ...], Any]] = [
+    (runtime, ("spec", "replicas"), _int_in(0, 2**31)),
+    (runtime, ("spec", "master", "replicas"), _int_in(1, 2**31)),
+    (runtime, ("spec", "worker", "ports", "rpc"), _int_in(1, 65536)),
+    (runtime, ("spec", "data", "replicas"), _int_in(0, 2**31)),
+    (runtime, ("spec", "tieredstore", "levels", 0, "quota"), lambda v: _quantity(v) > 0),
+    (runtime, ("spec", "worker", "resources", "limits", "cpu"), lambda v: _quantity(v) >= 0),
+    (runtime, ("spec", "tieredstore", "levels", 0, "high"), lambda v: 0.7 <= _ratio(v) <= 1),
+    (runtime, ("spec", "tieredstore", "levels", 0, "low"), lambda v: 0 < _ratio(v) <= 0.95),
+    (dataload, ("spec", "target", 0, "replicas"), _int_in(1, 2**31)),
+    (dataload, ("spec", "ttlSecondsAfterFinished"), _int_in(0, 2**31)),
+    (dataset, ("spec", "owner", "uid"), _int_in(0, 2**31)),
+]
+
+
+def _quantity(value: Any) -> float:
+    """The number of a well-formed quantity, or NaN (which fails every comparison)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return float("nan")
+    if not re.fullmatch(QUANTITY_PATTERN, str(value)):
+        return float("nan")
+    number = re.match(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", str(value))
+    return float(number.group(0)) if number else float("nan")
+
+
+def _ratio(value: Any) -> float:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]+\.?[0-9]*|\.[0-9]+", value):
+        return float("nan")
+    return float(value)
+
+
+def _put(doc: dict[str, Any], path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
+    """Set ``value`` at ``path``, creating the mappings (and one-item lists) on the way."""
+    node: Any = doc
+    for part, following in pairwise(path):
+        if isinstance(node, list):
+            node = node[part]
+            continue
+        node = node.setdefault(part, [{}] if isinstance(following, int) else {})
+    node[path[-1]] = value
+    return doc
+
+
+NUMBERS = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.text(alphabet="0123456789.+-eEinfaNKMGi,", max_size=10),
+    st.sampled_from(["1", "0", "-1", "0.5", "1.0", "nan", "inf", "-inf", "1Gi", "0Gi", ".5"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(field=st.sampled_from(NUMBER_FIELDS), value=NUMBERS)
+def test_number_fields_accept_exactly_what_the_cluster_accepts(field: Any, value: Any) -> None:
+    builder, path, accepted = field
+    doc = builder()
+    if path[:4] == ("spec", "tieredstore", "levels", 0):
+        doc = runtime_with_level()
+    if path[:2] == ("spec", "target"):
+        doc["spec"]["target"] = [{"path": "/"}]
+    if path[:2] == ("spec", "owner"):
+        doc["spec"]["owner"] = {"uid": 0, "gid": 0, "user": "u", "group": "g"}
+    _put(doc, path, value)
+    text = yaml.safe_dump(doc)
+    try:
+        validate(parse_documents(text, "n.yaml"), "default", passthrough=False)
+    except BuildError as error:
+        assert not accepted(value), f"{value!r} was rejected: {error}"
+        field_name = field_path(path)
+        assert all(p.position is not None for p in error.problems)
+        assert any(p.field.startswith(field_name.rsplit(".", 1)[0]) for p in error.problems)
+        return
+    assert accepted(value), f"{value!r} was accepted at {field_path(path)}"

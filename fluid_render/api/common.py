@@ -353,7 +353,7 @@ QuotaList = Annotated[
 PositiveQuantity = Annotated[Quantity, QuantitySign(zero_allowed=False)]
 NonNegativeQuantity = Annotated[Quantity, QuantitySign(zero_allowed=True)]
 
-RATIO_PATTERN = r"^(0?\.[0-9]*[1-9][0-9]*|1(\.0*)?)$"
+RATIO_PATTERN = r"^0*(\.[0-9]*[1-9][0-9]*|1(\.0*)?)$"
 """A decimal number greater than 0 and at most 1, such as ``0.95``."""
 Ratio = Annotated[
     StrictStr,
