@@ -51,6 +51,7 @@ CHECKED_FIELDS: dict[str, list[tuple[tuple[str, ...], Shape]]] = {
         (("spec", "mounts", "*", "mountPoint"), Shape.URL),
         (("spec", "mounts", "*", "options"), Shape.SETTINGS),
         (("spec", "sharedOptions"), Shape.SETTINGS),
+        (("spec", "dataRestoreLocation", "path"), Shape.URL),
         *_metadata_fields(("metadata",)),
     ],
     "AlluxioRuntime": [
@@ -120,10 +121,7 @@ def is_credential_name(name: str) -> bool:
     parts = words(name)
     if not parts or parts[-1] in _REFERENCE_SUFFIXES:
         return False
-    joined = "".join(parts)
     if any(part in word for word in parts for part in _NAME_PARTS):
-        return True
-    if any(part in joined for part in ("accesskey", "secretkey", "apikey", "privatekey")):
         return True
     if any(word in _NAME_WORDS for word in parts):
         return True
@@ -183,12 +181,12 @@ def _holds(shape: str | None) -> str | None:
 
 
 # ---------------------------------------------------------------------------- the scan
-Path = tuple[str | int, ...]
+FieldPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
 class Finding:
-    path: Path
+    path: FieldPath
     reason: str
 
 
@@ -201,7 +199,7 @@ def scan(kind: str, data: dict[str, Any]) -> list[Finding]:
     return findings
 
 
-def _select(data: Any, pattern: Sequence[str], path: Path) -> Iterator[tuple[Path, Any]]:
+def _select(data: Any, pattern: Sequence[str], path: FieldPath) -> Iterator[tuple[FieldPath, Any]]:
     if not pattern:
         yield path, data
         return
@@ -213,7 +211,7 @@ def _select(data: Any, pattern: Sequence[str], path: Path) -> Iterator[tuple[Pat
         yield from _select(data[head], rest, (*path, head))
 
 
-def _check(path: Path, value: Any, shape: Shape) -> Iterator[Finding]:
+def _check(path: FieldPath, value: Any, shape: Shape) -> Iterator[Finding]:
     if shape is Shape.SETTINGS and isinstance(value, dict):
         for name, item in value.items():
             reason = setting_problem(name, item) if isinstance(name, str) else None
@@ -284,7 +282,7 @@ def allowed_fields(data: dict[str, Any]) -> list[str]:
     return [entry.strip() for entry in re.split(r"[,\n]", text) if entry.strip()]
 
 
-def _remedy(kind: str, path: Path) -> str:
+def _remedy(kind: str, path: FieldPath) -> str:
     """Where the credential goes instead; mount options have encryptOptions of their own."""
     if kind == "Dataset" and path[-1] == "mountPoint":
         return "a mount URL is not copied with credentials in it; give them in encryptOptions"
@@ -296,7 +294,7 @@ def _remedy(kind: str, path: Path) -> str:
     )
 
 
-def secrets_inside(data: Any, path: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
+def secrets_inside(data: Any, path: FieldPath) -> list[FieldPath]:
     """Where a document holds a Secret: itself (any casing, SecretList) or any List's items."""
     if not isinstance(data, dict):
         return []

@@ -243,7 +243,7 @@ def planted(kind: str, pattern: tuple[str, ...], secret: str) -> tuple[dict[str,
     if shape is Shape.ARGUMENTS:
         put(doc, path, ["-Xmx1G", f"-Daws.secretKey={secret}"])
         return doc, field_path((*path, 1))
-    scheme = "pvc" if kind == "DataBackup" else "s3"
+    scheme = "s3" if pattern[-1] == "mountPoint" else "pvc"
     put(doc, path, f"{scheme}://admin:{secret}@claim/dir/")
     return doc, field_path(path)
 
@@ -267,6 +267,17 @@ def problems(doc: dict[str, Any]) -> list[Problem]:
 def test_every_kind_has_checked_fields() -> None:
     assert set(CHECKED_FIELDS) == {"Dataset", "AlluxioRuntime", "DataLoad", "DataBackup"}
     assert len(FIELDS) == len(set(FIELDS))
+
+
+def test_the_readme_names_every_checked_field() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Credentials", 1)[1].split("\n## ", 1)[0]
+    table = {
+        line.split("|")[1].strip(): line for line in section.splitlines() if line.startswith("| ")
+    }
+    for kind, pattern in FIELDS:
+        leaf = next(part for part in reversed(pattern) if part != "*")
+        assert f"`{leaf}" in table[kind] or f".{leaf}`" in table[kind], (kind, pattern)
 
 
 @settings(max_examples=200, deadline=None)
@@ -314,7 +325,7 @@ def test_values_that_are_not_credentials_pass(
     elif shape is Shape.ARGUMENTS:
         put(doc, path, [f"-D{name}={value}"])
     else:
-        put(doc, path, f"{'pvc' if kind == 'DataBackup' else 's3'}://claim/{value}")
+        put(doc, path, f"{'s3' if field[-1] == 'mountPoint' else 'pvc'}://claim/{value}")
     assert credentials.scan(kind, doc) == []
 
 

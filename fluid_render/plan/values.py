@@ -984,7 +984,7 @@ class _Planner:
             self._problem(
                 self.ds,
                 ("metadata", "annotations", CAPACITY_ANNOTATION),
-                f"{capacity!r} is not a Kubernetes quantity",
+                'is not a Kubernetes quantity (examples: "100Gi", "2Ti")',
             )
         csi = {
             "fluid_path": self.mount_path,
