@@ -131,8 +131,9 @@ def is_credential_name(name: str) -> bool:
 # ---------------------------------------------------------------------------- value shapes
 _REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_.]*\}|\$\([A-Za-z_][A-Za-z0-9_]*\)")
 _USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s]*:[^/?#@\s]+@")
-_ASSIGNMENT = re.compile(r"(?<![\w.])(?=([A-Za-z_][\w.-]*)=([^\s&;,'\"]*))")
-"""``name=value`` anywhere, overlapping, so ``--opts=password=x`` yields ``password=x`` too."""
+_ASSIGNMENT = re.compile(r"(?<![\w.])(?=(?:(?<=-)D)?([A-Za-z_][\w.-]*)=([^\s&;,'\"]*))")
+"""``name=value`` anywhere, overlapping, so ``--opts=password=x`` yields ``password=x`` too;
+the ``D`` of a JVM ``-Dname=value`` is not part of the name."""
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 _AWS_KEY_ID = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")

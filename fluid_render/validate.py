@@ -122,11 +122,15 @@ def problems_of(doc: Document, error: ValidationError) -> list[Problem]:
     for detail in error.errors(include_url=False):
         path = _data_path(doc.data, detail["loc"])
         message = _message(detail)
-        value = detail.get("input")
-        if credentials.covers(doc.kind, path) and isinstance(value, str) and value in message:
+        if credentials.covers(doc.kind, path) and _quotes(message, detail.get("input")):
             message = "is not valid (the value is not shown: this field may hold a credential)"
         problems.append(_problem(doc, path, message))
     return problems
+
+
+def _quotes(message: str, value: Any) -> bool:
+    """Whether a message repeats its input (shorter ones match ordinary words by chance)."""
+    return isinstance(value, str) and len(value) >= 4 and value in message
 
 
 def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[str | int, ...]:
