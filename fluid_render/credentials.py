@@ -129,17 +129,25 @@ def is_credential_name(name: str) -> bool:
 
 
 # ---------------------------------------------------------------------------- value shapes
+# Every pattern runs in linear time on hostile input: a match may only start where a run of its
+# characters starts (the look-behinds), and possessive quantifiers never backtrack into a run.
 _REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_.]*\}|\$\([A-Za-z_][A-Za-z0-9_]*\)")
-_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s]*:[^/?#@\s]+@")
-_ASSIGNMENT = re.compile(r"(?<![\w.])(?=(?:(?<=-)D)?([A-Za-z_][\w.-]*)=([^\s&;,'\"]*))")
-"""``name=value`` anywhere, overlapping, so ``--opts=password=x`` yields ``password=x`` too;
-the ``D`` of a JVM ``-Dname=value`` is not part of the name."""
-_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
+_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*+://[^/?#@\s:]*+:[^/?#@\s]++@")
+_SEPARATORS = re.compile(r"[\s&;,'\"?]+")
+_JVM_PREFIX = re.compile(r"^-D(?=[A-Za-z_])|^-+")
+_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 _AWS_KEY_ID = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_LONG_KEY = re.compile(
-    r"(?=[A-Za-z0-9+/_-]*[0-9])(?=[A-Za-z0-9+/_-]*[A-Za-z])[A-Za-z0-9+/_-]{20,}={0,2}"
-)
+_JWT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}+\.eyJ[A-Za-z0-9_-]{4,}+\.")
+_LONG_KEY = re.compile(r"(?=[A-Za-z0-9+/_-]*[0-9])(?=[A-Za-z0-9+/_-]*[A-Za-z])[A-Za-z0-9+/_-]{20,}")
+
+
+def assignments(value: str) -> Iterator[tuple[str, str]]:
+    """Every ``name=value`` in a text: query parameters, ``-Dname=value``, connection strings,
+    and nested ones (``--opts=password=x`` yields ``password=x`` too)."""
+    for token in _SEPARATORS.split(value):
+        parts = token.split("=")
+        for name, assigned in pairwise(parts):
+            yield _JVM_PREFIX.sub("", name), assigned
 
 
 def holds_secret(value: str) -> bool:
@@ -157,7 +165,7 @@ def value_shape(value: str) -> str | None:
         return "a JSON web token"
     if _USERINFO.search(value):
         return "a URL with user:password@"
-    for name, assigned in _ASSIGNMENT.findall(value):
+    for name, assigned in assignments(value):
         if holds_secret(assigned) and (is_credential_name(name) or _is_long_key(name, assigned)):
             return "a name=value credential setting or URL signature"
     return None

@@ -189,6 +189,25 @@ def test_values_that_are_not_credentials(value: str) -> None:
     assert credentials.value_shape(value) is None
 
 
+HOSTILE = [
+    "-a" * 100_000,
+    "a=a" * 30_000,
+    "x://" + "a:" * 100_000,
+    "eyJ" * 70_000,
+    "eyJ" + "a" * 200_000 + ".eyJ" * 1_000,
+    "https://" + "a" * 200_000,
+    "-----BEGIN " * 20_000,
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=lambda v: v[:12])
+def test_hostile_values_are_scanned_in_linear_time(value: str) -> None:
+    # Each of these took minutes with patterns that could start inside a run and backtrack
+    # over it (quadratic); the suite would hang rather than fail if that came back.
+    assert credentials.value_shape(value) is None
+    assert credentials.value_shape(value + " password=x") is not None
+
+
 def test_a_name_counts_only_with_a_value() -> None:
     assert credentials.setting_problem("aws.secretKey", "x") == "by its name"
     assert credentials.setting_problem("aws.secretKey", "") is None
