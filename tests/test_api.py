@@ -1354,6 +1354,24 @@ OUT_OF_RANGE: list[tuple[str, dict[str, Any], str, str]] = [
     ("low-above-default-high", runtime_with_level(low="0.96"), LEVEL, "above high watermark 0.95"),
     ("high-below-default-low", runtime_with_level(high="0.6"), LEVEL, "low watermark 0.7 is above"),
     ("high-float", runtime_with_level(high=0.9), f"{LEVEL}.high", "valid string"),
+    *[
+        (f"quota-{huge}", runtime_with_level(quota=huge), f"{LEVEL}.quota", "at most 2^63-1")
+        for huge in ("1e400", "1e999999999", "8Ei", "9223372036854775808", 2**63)
+    ],
+    (
+        "memory-huge",
+        runtime({"worker": {"resources": {"limits": {"memory": "1e19"}}}}),
+        "spec.worker.resources.limits.memory",
+        "the largest Kubernetes quantity",
+    ),
+    (
+        "quotaList-huge-entry",
+        runtime_with_level(path="/a,/b", quota=None, quotaList="1Gi,1e30"),
+        f"{LEVEL}.quotaList",
+        "at most 2^63-1",
+    ),
+    ("quota-tiny-exponent", runtime_with_level(quota="1e-99999"), f"{LEVEL}.quota", "than 0"),
+    ("quota-fraction-exponent", runtime_with_level(quota="1e1.5"), f"{LEVEL}.quota", "not a"),
     ("replicas-nan", runtime({"replicas": float("nan")}), "spec.replicas", "valid integer"),
     ("replicas-inf", runtime({"replicas": float("inf")}), "spec.replicas", "valid integer"),
     ("replicas-negative", runtime({"replicas": -1}), "spec.replicas", "must be at least 0"),
@@ -1417,6 +1435,9 @@ def test_values_the_cluster_would_reject_are_errors(
 
 IN_RANGE: list[tuple[str, dict[str, Any]]] = [
     ("quota-tiny", runtime_with_level(quota="1m")),
+    ("quota-largest", runtime_with_level(quota="9223372036854775807")),
+    ("quota-7Ei", runtime_with_level(quota="7Ei")),
+    ("quota-exponent-zeros", runtime_with_level(quota="1e00000000018")),
     ("quota-plus", runtime_with_level(quota="+1Gi")),
     ("quotaList-positive", runtime_with_level(path="/a,/b", quota=None, quotaList="1,0.5Gi")),
     ("resources-zero", runtime({"worker": {"resources": {"requests": {"cpu": "0"}}}})),
@@ -1461,13 +1482,24 @@ NUMBER_FIELDS: list[tuple[Any, tuple[str | int, ...], Any]] = [
 
 
 def _quantity(value: Any) -> float:
-    """The number of a well-formed quantity, or NaN (which fails every comparison)."""
+    """The value of a well-formed quantity (infinite beyond float range), or NaN, which fails
+    every comparison, for anything else; quantities beyond 2^63-1 count as NaN too."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         return float("nan")
-    if not re.fullmatch(QUANTITY_PATTERN, str(value)):
+    text = str(value)
+    if not re.fullmatch(QUANTITY_PATTERN, text):
         return float("nan")
-    number = re.match(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", str(value))
-    return float(number.group(0)) if number else float("nan")
+    number = re.match(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", text)
+    assert number is not None
+    suffix = text[number.end() :]
+    if suffix[:1] in ("e", "E"):
+        amount = float(number.group(0) + suffix)
+    else:
+        scale = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+        scale.update({"n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1, "k": 1e3, "M": 1e6, "G": 1e9})
+        scale.update({"T": 1e12, "P": 1e15, "E": 1e18})
+        amount = float(number.group(0)) * scale[suffix]
+    return amount if abs(amount) < 2**63 else float("nan")
 
 
 def _ratio(value: Any) -> float:

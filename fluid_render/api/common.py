@@ -209,16 +209,6 @@ class Pattern(_Rule):
         return {"pattern": self.regex}
 
 
-_QUANTITY_LEAD = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
-
-
-def quantity_sign(text: str) -> int:
-    """-1, 0 or 1: the sign of a quantity's number (its suffix only scales it)."""
-    match = _QUANTITY_LEAD.match(text.strip())
-    number = Decimal(match.group(0)) if match else Decimal(0)
-    return (number > 0) - (number < 0)
-
-
 @dataclass(frozen=True)
 class QuantitySign(_Rule):
     """Quantities (comma-separated in a quota list) must be positive, or at least not negative.
@@ -230,7 +220,10 @@ class QuantitySign(_Rule):
     zero_allowed: bool
 
     def check(self, value: Any) -> str | None:
-        signs = [quantity_sign(part) for part in str(value).split(",")]
+        try:
+            signs = [quantity_sign(part) for part in str(value).split(",")]
+        except ValueError:
+            return QUANTITY_TOO_LARGE
         if self.zero_allowed:
             return "must not be negative" if -1 in signs else None
         if all(sign > 0 for sign in signs):
@@ -305,13 +298,64 @@ Dns1035Label = Annotated[
 ]
 
 _QUANTITY_NUMBER = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
-_QUANTITY_BODY = (
-    _QUANTITY_NUMBER + r"(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)))?"
-)
+_QUANTITY_BODY = _QUANTITY_NUMBER + r"(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?"
 QUANTITY_PATTERN = "^" + _QUANTITY_BODY + "$"
 """Kubernetes quantity grammar: signed decimal number, then a binary, decimal or exponent suffix."""
 QUOTA_LIST_PATTERN = "^" + _QUANTITY_BODY + "(," + _QUANTITY_BODY + ")+$"
 """Comma-separated quantities; like upstream, a single entry is not a list (use ``quota``)."""
+
+
+QUANTITY_LIMIT = 2**63 - 1
+"""The largest magnitude a Kubernetes quantity holds (``resource.Quantity``); larger ones are
+capped by the API server, which is never what was written."""
+_QUANTITY_PARTS = re.compile(
+    r"([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:[eE]([+-]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?"
+)
+QUANTITY_TOO_LARGE = "must be at most 2^63-1 (about 8Ei), the largest Kubernetes quantity"
+_BINARY_SUFFIXES = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
+_DECIMAL_SUFFIXES = {
+    "n": -9,
+    "u": -6,
+    "m": -3,
+    "": 0,
+    "k": 3,
+    "M": 6,
+    "G": 9,
+    "T": 12,
+    "P": 15,
+    "E": 18,
+}
+_EXPONENT_DIGITS = 4
+"""An exponent of more digits is beyond any quantity's range (or rounds to zero)."""
+
+
+def parse_quantity(text: str) -> tuple[Decimal, bool]:
+    """The value of a quantity and whether it has a binary suffix (Ki, Mi...); ValueError when
+    it is malformed or beyond ``QUANTITY_LIMIT``, without ever computing a huge power."""
+    match = _QUANTITY_PARTS.fullmatch(text.strip())
+    if not match:
+        raise ValueError("not a Kubernetes quantity")
+    number, exponent, suffix = Decimal(match.group(1)), match.group(2), match.group(3) or ""
+    if exponent is not None:
+        digits = exponent.lstrip("+-").lstrip("0") or "0"
+        if len(digits) > _EXPONENT_DIGITS:
+            if exponent.startswith("-") or number == 0:
+                return Decimal(0), False
+            raise ValueError("beyond the largest Kubernetes quantity")
+        value = number.scaleb(int(exponent))
+    elif suffix in _BINARY_SUFFIXES:
+        value = number * 1024 ** _BINARY_SUFFIXES[suffix]
+    else:
+        value = number.scaleb(_DECIMAL_SUFFIXES[suffix])
+    if abs(value) > QUANTITY_LIMIT:
+        raise ValueError("beyond the largest Kubernetes quantity")
+    return value, suffix in _BINARY_SUFFIXES
+
+
+def quantity_sign(text: str) -> int:
+    """-1, 0 or 1: the sign of a quantity's value (``1e-99999`` is 0, as it rounds to nothing)."""
+    value, _ = parse_quantity(text)
+    return (value > 0) - (value < 0)
 
 
 def _quantity(value: Any) -> str:
@@ -327,6 +371,10 @@ def _quantity(value: Any) -> str:
             '"{value}" is not a Kubernetes quantity (examples: "500Mi", "2Gi", "1.5", "100m")',
             {"value": text},
         )
+    try:
+        parse_quantity(text)
+    except ValueError:
+        raise rule_error("quantity_range", QUANTITY_TOO_LARGE) from None
     return text
 
 
@@ -663,6 +711,7 @@ __all__ = [
     "DNS1035_LABEL",
     "DNS1123_LABEL",
     "DNS1123_SUBDOMAIN",
+    "QUANTITY_LIMIT",
     "QUANTITY_PATTERN",
     "QUOTA_LIST_PATTERN",
     "RATIO_PATTERN",
@@ -712,5 +761,6 @@ __all__ = [
     "Volume",
     "VolumeMount",
     "VolumeSource",
+    "parse_quantity",
     "rule_error",
 ]

@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
+from fluid_render.api.common import parse_quantity
 
-_BINARY = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
-_DECIMAL = {"n": -3, "u": -2, "m": -1, "": 0, "k": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
-_PATTERN = re.compile(
-    r"^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$"
-)
-
-
-def parse(text: str) -> tuple[Decimal, bool]:
-    """The value of a quantity and whether it was written with a binary (Ki, Mi, ...) suffix."""
-    match = _PATTERN.match(text.strip())
-    if not match:
-        raise ValueError(f"{text!r} is not a Kubernetes quantity")
-    number, exponent, suffix = match.group(1), match.group(2), match.group(3) or ""
-    value = Decimal(number)
-    if exponent:
-        return value * (Decimal(10) ** int(exponent[1:])), False
-    if suffix in _BINARY:
-        return value * (1024 ** _BINARY[suffix]), True
-    return value * (Decimal(1000) ** _DECIMAL[suffix]), False
+parse = parse_quantity
+"""The value of a quantity and whether it has a binary suffix; one parser for the whole build."""
 
 
 def to_bytes(text: str) -> int:
