@@ -200,12 +200,28 @@ class Finding:
 
 
 def scan(kind: str, data: dict[str, Any]) -> list[Finding]:
-    """Every credential-looking value in the checked fields of one document of ``kind``."""
+    """Every credential-looking value in the checked fields of one document of ``kind``; in a
+    document of another kind (copied with ``--passthrough``) every string is checked by shape."""
+    if kind not in CHECKED_FIELDS:
+        return list(_scan_strings(data, ()))
     findings: list[Finding] = []
-    for pattern, shape in CHECKED_FIELDS.get(kind, []):
+    for pattern, shape in CHECKED_FIELDS[kind]:
         for path, value in _select(data, pattern, ()):
             findings.extend(_check(path, value, shape))
     return findings
+
+
+def _scan_strings(data: Any, path: FieldPath) -> Iterator[Finding]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _scan_strings(value, (*path, str(key)))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from _scan_strings(item, (*path, index))
+    elif isinstance(data, str):
+        reason = _holds(value_shape(data))
+        if reason:
+            yield Finding(path, reason)
 
 
 def _select(data: Any, pattern: Sequence[str], path: FieldPath) -> Iterator[tuple[FieldPath, Any]]:
@@ -293,6 +309,11 @@ def allowed_fields(data: dict[str, Any]) -> list[str]:
 
 def _remedy(kind: str, path: FieldPath) -> str:
     """Where the credential goes instead; mount options have encryptOptions of their own."""
+    if kind not in CHECKED_FIELDS:
+        return (
+            "a copied document must not carry credentials into git; keep them in a Secret "
+            "managed outside the repository (SealedSecret, ExternalSecret)"
+        )
     if kind == "Dataset" and path[-1] == "mountPoint":
         return "a mount URL is not copied with credentials in it; give them in encryptOptions"
     if kind == "Dataset" and path[1:2] in (("mounts",), ("sharedOptions",)):

@@ -68,6 +68,7 @@ def validate(documents: Sequence[Document], default_namespace: str, passthrough:
             )
         elif model is None and passthrough:
             problems.extend(_check_passthrough(doc))
+            problems.extend(credentials.credential_problems(doc))
             others.append(doc)
         elif model is None:
             what = f"{kind!r} is not a Fluid kind" if kind else "kind is missing"

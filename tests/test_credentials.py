@@ -555,3 +555,35 @@ def test_a_list_holding_a_secret_is_not_copied(tmp_path: Path) -> None:
     assert result.exit_code == 1 and result.stdout == ""
     assert "list.yaml:6:3: items[0].kind: a Secret is not copied into the output" in result.stderr
     assert "hunter2" not in result.stderr
+
+
+def test_a_copied_document_is_checked_by_value_shape(tmp_path: Path) -> None:
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tls, namespace: apps}\ndata:\n"
+        "  secretName: tls-cert\n"  # a name refers to a secret: fine in a copied document
+        "  key.pem: |\n    -----BEGIN EC PRIVATE KEY-----\n    MHcCAQEEIBkg4LVW\n"
+        "    -----END EC PRIVATE KEY-----\n"
+    )
+    (tmp_path / "cm.yaml").write_text(text)
+    result = run("build", "--passthrough", str(tmp_path / "cm.yaml"))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "cm.yaml:6:3: data.key.pem: looks like a credential (its value holds a private key)" in (
+        result.stderr
+    )
+    assert "SealedSecret" in result.stderr and "MHcCAQEEIBkg4LVW" not in result.stderr
+    allowed = text.replace(
+        "namespace: apps}", f"namespace: apps, annotations: {{{ALLOW_ANNOTATION}: data.key.pem}}}}"
+    )
+    (tmp_path / "cm.yaml").write_text(allowed)
+    result = run("build", "--passthrough", str(tmp_path / "cm.yaml"))
+    assert result.exit_code == 0 and "MHcCAQEEIBkg4LVW" in result.stdout
+
+
+def test_every_string_of_a_copied_document_is_scanned() -> None:
+    doc = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "spec": {"template": {"spec": {"containers": [{"args": ["--db=postgres://u:pw@db/x"]}]}}},
+    }
+    [finding] = credentials.scan("Deployment", doc)
+    assert finding.path == ("spec", "template", "spec", "containers", 0, "args", 0)
