@@ -346,7 +346,7 @@ FULL_DATALOAD: dict[str, Any] = {
                 "key": "k",
                 "operator": "Equal",
                 "value": "v",
-                "effect": "NoSchedule",
+                "effect": "NoExecute",
                 "tolerationSeconds": 5,
             },
         ],
@@ -1372,6 +1372,117 @@ OUT_OF_RANGE: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     ("quota-tiny-exponent", runtime_with_level(quota="1e-99999"), f"{LEVEL}.quota", "than 0"),
     ("quota-fraction-exponent", runtime_with_level(quota="1e1.5"), f"{LEVEL}.quota", "not a"),
+    (
+        "toleration-seconds-without-noexecute",
+        dataset({"tolerations": [{"key": "k", "effect": "NoSchedule", "tolerationSeconds": 5}]}),
+        "spec.tolerations.0",
+        "effect must be NoExecute when tolerationSeconds is set",
+    ),
+    (
+        "toleration-empty-key-equal",
+        dataset({"tolerations": [{"operator": "Equal", "value": "v"}]}),
+        "spec.tolerations.0",
+        "operator must be Exists when key is empty",
+    ),
+    (
+        "toleration-bad-key",
+        dataset({"tolerations": [{"key": "a b", "operator": "Exists"}]}),
+        "spec.tolerations.0.key",
+        "must be a valid label key",
+    ),
+    (
+        "toleration-bad-value",
+        dataset({"tolerations": [{"key": "k", "value": "a/b"}]}),
+        "spec.tolerations.0.value",
+        "must be a valid label value",
+    ),
+    *[
+        (
+            f"node-requirement-{operator}-{len(values)}",
+            dataset(
+                {
+                    "nodeAffinity": {
+                        "required": {
+                            "nodeSelectorTerms": [
+                                {
+                                    "matchExpressions": [
+                                        {"key": "disk", "operator": operator, "values": values}
+                                    ]
+                                }
+                            ]
+                        }
+                    }
+                }
+            ),
+            "spec.nodeAffinity.required.nodeSelectorTerms.0.matchExpressions.0",
+            message,
+        )
+        for operator, values, message in [
+            ("In", [], "values must not be empty with operator In"),
+            ("NotIn", [], "values must not be empty with operator NotIn"),
+            ("Exists", ["x"], "values must be empty with operator Exists"),
+            ("DoesNotExist", ["x"], "values must be empty with operator DoesNotExist"),
+            ("Gt", [], "exactly one integer with operator Gt"),
+            ("Lt", ["1", "2"], "exactly one integer with operator Lt"),
+            ("Gt", ["ten"], "exactly one integer with operator Gt"),
+        ]
+    ],
+    (
+        "node-field-not-name",
+        dataset(
+            {
+                "nodeAffinity": {
+                    "required": {
+                        "nodeSelectorTerms": [
+                            {
+                                "matchFields": [
+                                    {"key": "metadata.labels", "operator": "In", "values": ["n1"]}
+                                ]
+                            }
+                        ]
+                    }
+                }
+            }
+        ),
+        "spec.nodeAffinity.required.nodeSelectorTerms.0.matchFields.0.key",
+        "must be metadata.name",
+    ),
+    (
+        "node-field-two-values",
+        dataset(
+            {
+                "nodeAffinity": {
+                    "required": {
+                        "nodeSelectorTerms": [
+                            {
+                                "matchFields": [
+                                    {
+                                        "key": "metadata.name",
+                                        "operator": "In",
+                                        "values": ["n1", "n2"],
+                                    }
+                                ]
+                            }
+                        ]
+                    }
+                }
+            }
+        ),
+        "spec.nodeAffinity.required.nodeSelectorTerms.0.matchFields.0.values",
+        "must have at most 1 item",
+    ),
+    (
+        "nodeSelector-bad-value",
+        runtime({"worker": {"nodeSelector": {"pool": "a b"}}}),
+        "spec.worker.nodeSelector.pool",
+        "must be a valid label value",
+    ),
+    (
+        "nodeSelector-bad-key",
+        with_spec(dataload, nodeSelector={"-pool": "a"}),
+        "spec.nodeSelector.-pool.[key]",
+        "must be a valid label key",
+    ),
     ("replicas-nan", runtime({"replicas": float("nan")}), "spec.replicas", "valid integer"),
     ("replicas-inf", runtime({"replicas": float("inf")}), "spec.replicas", "valid integer"),
     ("replicas-negative", runtime({"replicas": -1}), "spec.replicas", "must be at least 0"),
@@ -1434,6 +1545,35 @@ def test_values_the_cluster_would_reject_are_errors(
 
 
 IN_RANGE: list[tuple[str, dict[str, Any]]] = [
+    ("toleration-match-all", dataset({"tolerations": [{"operator": "Exists"}]})),
+    (
+        "toleration-noexecute-seconds",
+        dataset({"tolerations": [{"key": "k", "effect": "NoExecute", "tolerationSeconds": -1}]}),
+    ),
+    (
+        "node-requirements",
+        dataset(
+            {
+                "nodeAffinity": {
+                    "required": {
+                        "nodeSelectorTerms": [
+                            {
+                                "matchExpressions": [
+                                    {"key": "disk", "operator": "Exists"},
+                                    {"key": "example.com/cpus", "operator": "Gt", "values": ["-4"]},
+                                    {"key": "zone", "operator": "In", "values": ["a", "b"]},
+                                ],
+                                "matchFields": [
+                                    {"key": "metadata.name", "operator": "NotIn", "values": ["n1"]}
+                                ],
+                            }
+                        ]
+                    }
+                }
+            }
+        ),
+    ),
+    ("nodeSelector-labels", runtime({"fuse": {"nodeSelector": {"example.com/pool": "a.b_c"}}})),
     ("quota-tiny", runtime_with_level(quota="1m")),
     ("quota-largest", runtime_with_level(quota="9223372036854775807")),
     ("quota-7Ei", runtime_with_level(quota="7Ei")),

@@ -11,6 +11,7 @@ from .common import (
     ApiModel,
     Dns1035ObjectMeta,
     ImagePullPolicy,
+    LabelMap,
     LocalObjectReference,
     MinLength,
     NetworkMode,
@@ -58,7 +59,7 @@ class AlluxioCompTemplateSpec(ApiModel):
     resources: ResourceRequirements | None = None
     env: StringMap | None = None
     enabled: StrictBool | None = None
-    node_selector: StringMap | None = None
+    node_selector: LabelMap | None = None
     network_mode: NetworkMode | None = None
     volume_mounts: list[VolumeMount] | None = None
     pod_metadata: PodMetadata | None = None
@@ -77,7 +78,7 @@ class AlluxioFuseSpec(ApiModel):
     env: StringMap | None = None
     resources: ResourceRequirements | None = None
     args: list[StrictStr] | None = None
-    node_selector: StringMap | None = None
+    node_selector: LabelMap | None = None
     clean_policy: FuseCleanPolicy | None = None
     network_mode: NetworkMode | None = None
     volume_mounts: list[VolumeMount] | None = None

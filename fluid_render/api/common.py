@@ -190,6 +190,25 @@ class MinItems(_Rule):
 
 
 @dataclass(frozen=True)
+class MaxItems(_Rule):
+    """Longest allowed list (the CRD ``maxItems``)."""
+
+    limit: int
+
+    def check(self, value: Any) -> str | None:
+        if len(value) <= self.limit:
+            return None
+        unit = "item" if self.limit == 1 else "items"
+        return f"must have at most {self.limit} {unit}"
+
+    def error_type(self) -> str:
+        return "too_long"
+
+    def keywords(self) -> dict[str, Any]:
+        return {"maxItems": self.limit}
+
+
+@dataclass(frozen=True)
 class Pattern(_Rule):
     """A regular expression (the CRD ``pattern``) with a message a user can act on.
 
@@ -253,13 +272,10 @@ LABEL_KEY = (
     r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
 )
 LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
-LabelMap = dict[
-    Annotated[StrictStr, Pattern(LABEL_KEY, "must be a valid label key ([prefix/]name)")],
-    Annotated[
-        StrictStr,
-        Pattern(LABEL_VALUE, "must be a valid label value (at most 63 letters, digits, '-_.')"),
-    ],
-]
+LABEL_KEY_MESSAGE = "must be a valid label key ([prefix/]name)"
+LABEL_VALUE_MESSAGE = "must be a valid label value (at most 63 letters, digits, '-_.')"
+LabelKey = Annotated[StrictStr, Pattern(LABEL_KEY, LABEL_KEY_MESSAGE)]
+LabelMap = dict[LabelKey, Annotated[StrictStr, Pattern(LABEL_VALUE, LABEL_VALUE_MESSAGE)]]
 """Labels as the API server accepts them, so a bad one fails the build, not the sync."""
 
 BACKUP_LOCATION_PATTERN = r"^(local|pvc)://.*$"
@@ -557,32 +573,69 @@ class LocalObjectReference(ApiModel):
 class Toleration(ApiModel):
     """core/v1 Toleration."""
 
-    key: StrictStr | None = None
+    key: Annotated[StrictStr, Pattern("^$|" + LABEL_KEY, LABEL_KEY_MESSAGE)] | None = None
     operator: Literal["Exists", "Equal"] | None = None
-    value: StrictStr | None = None
+    value: Annotated[StrictStr, Pattern(LABEL_VALUE, LABEL_VALUE_MESSAGE)] | None = None
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
     toleration_seconds: Int64 | None = None
 
     @model_validator(mode="after")
     def _exists_has_no_value(self) -> Toleration:
+        """The API server's rules (``validateTolerations`` in ``pkg/apis/core/validation``)."""
         if self.operator == "Exists" and self.value:
             raise rule_error("toleration", "value must be empty when operator is Exists")
+        if not self.key and self.operator != "Exists":
+            raise rule_error(
+                "toleration", "operator must be Exists when key is empty (it matches every taint)"
+            )
+        if self.toleration_seconds is not None and self.effect != "NoExecute":
+            raise rule_error("toleration", "effect must be NoExecute when tolerationSeconds is set")
         return self
 
 
 class NodeSelectorRequirement(ApiModel):
     """core/v1 NodeSelectorRequirement."""
 
-    key: StrictStr
+    key: LabelKey
     operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
     values: list[StrictStr] | None = None
+
+    @model_validator(mode="after")
+    def _values_fit_operator(self) -> NodeSelectorRequirement:
+        """The API server's rule (``ValidateNodeSelectorRequirement``)."""
+        count = len(self.values or [])
+        if self.operator in ("In", "NotIn") and count == 0:
+            raise rule_error(
+                "node_selector", f"values must not be empty with operator {self.operator}"
+            )
+        if self.operator in ("Exists", "DoesNotExist") and count:
+            raise rule_error("node_selector", f"values must be empty with operator {self.operator}")
+        if self.operator in ("Gt", "Lt") and (
+            count != 1 or not re.fullmatch(r"-?[0-9]+", (self.values or [""])[0])
+        ):
+            raise rule_error(
+                "node_selector",
+                f"values must be exactly one integer with operator {self.operator}",
+            )
+        return self
+
+
+class NodeFieldSelectorRequirement(NodeSelectorRequirement):
+    """A ``matchFields`` entry: only ``metadata.name`` with In or NotIn and one value
+    (``ValidateNodeFieldSelectorRequirement``)."""
+
+    key: Annotated[
+        StrictStr, Pattern(r"^metadata\.name$", "must be metadata.name, the only node field")
+    ]
+    operator: Literal["In", "NotIn"]
+    values: Annotated[list[StrictStr], MinItems(1), MaxItems(1)]
 
 
 class NodeSelectorTerm(ApiModel):
     """core/v1 NodeSelectorTerm (its requirements are ANDed)."""
 
     match_expressions: list[NodeSelectorRequirement] | None = None
-    match_fields: list[NodeSelectorRequirement] | None = None
+    match_fields: list[NodeFieldSelectorRequirement] | None = None
 
 
 class NodeSelector(ApiModel):
@@ -728,12 +781,14 @@ __all__ = [
     "Int32",
     "Int64",
     "LocalObjectReference",
+    "MaxItems",
     "MaxLength",
     "Maximum",
     "MinItems",
     "MinLength",
     "Minimum",
     "NetworkMode",
+    "NodeFieldSelectorRequirement",
     "NodeSelector",
     "NodeSelectorRequirement",
     "NodeSelectorTerm",

@@ -17,6 +17,7 @@ from pydantic import (
 from .common import (
     Affinity,
     ApiModel,
+    LabelMap,
     NonNegativeInt32,
     ObjectMeta,
     OperationRef,
@@ -95,7 +96,7 @@ class DataLoadSpec(ApiModel):
     pod_metadata: PodMetadata | None = None
     affinity: Affinity | None = None
     tolerations: list[Toleration] | None = None
-    node_selector: StringMap | None = None
+    node_selector: LabelMap | None = None
     scheduler_name: StrictStr | None = None
     policy: DataLoadPolicy = "Once"
     schedule: StrictStr | None = None
