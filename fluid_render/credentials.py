@@ -135,6 +135,8 @@ _REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_.]*\}|\$\([A-Za-z_][A-Za-z0-9_
 _USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*+://[^/?#@\s:]*+:[^/?#@\s]++@")
 _SEPARATORS = re.compile(r"[\s&;,'\"?]+")
 _JVM_PREFIX = re.compile(r"^-D(?=[A-Za-z_])|^-+")
+_NOT_NAME = re.compile(r"[^\w.-]")
+"""What ends the name before an ``=``: ``s3://b/dir/-Dsig=x`` names ``-Dsig``, then ``sig``."""
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 _AWS_KEY_ID = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
 _JWT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}+\.eyJ[A-Za-z0-9_-]{4,}+\.")
@@ -147,7 +149,7 @@ def assignments(value: str) -> Iterator[tuple[str, str]]:
     for token in _SEPARATORS.split(value):
         parts = token.split("=")
         for name, assigned in pairwise(parts):
-            yield _JVM_PREFIX.sub("", name), assigned
+            yield _JVM_PREFIX.sub("", _NOT_NAME.split(name)[-1]), assigned
 
 
 def holds_secret(value: str) -> bool:
@@ -270,10 +272,19 @@ def covers(kind: str, path: Sequence[str | int]) -> bool:
 
 # ---------------------------------------------------------------------------- the policy
 def credential_problems(doc: Document) -> list[Problem]:
-    """Every finding not listed in the object's allow annotation, and every stale entry there."""
+    """Every Secret in a copied document, every finding not listed in the object's allow
+    annotation, and every stale entry there."""
     allowed = allowed_fields(doc.data)
     flagged: set[str] = set()
-    problems = []
+    problems = [
+        Problem(
+            doc.position_of(path),
+            field_path(path),
+            "a Secret is not copied into the output: its values would land in git; "
+            "use a SealedSecret or an ExternalSecret, or apply it outside the repository",
+        )
+        for path in (secrets_inside(doc.data, ()) if doc.kind not in CHECKED_FIELDS else [])
+    ]
     for finding in scan(doc.kind, doc.data):
         name = field_path(finding.path)
         flagged.add(name)

@@ -102,15 +102,6 @@ def _check_passthrough(doc: Document) -> list[Problem]:
     ]
     if not isinstance(name, str) or not name:
         problems.append(_problem(doc, ("metadata", "name"), "required field is missing"))
-    problems.extend(
-        _problem(
-            doc,
-            path,
-            "a Secret is not copied into the output: its values would land in git; "
-            "use a SealedSecret or an ExternalSecret, or apply it outside the repository",
-        )
-        for path in credentials.secrets_inside(doc.data, ())
-    )
     return problems
 
 
