@@ -135,6 +135,7 @@ _REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_.]*\}|\$\([A-Za-z_][A-Za-z0-9_
 _USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*+://[^/?#@\s:]*+:[^/?#@\s]++@")
 _SEPARATORS = re.compile(r"[\s&;,'\"?]+")
 _JVM_PREFIX = re.compile(r"^-D(?=[A-Za-z_])|^-+")
+_XML_PROPERTY = re.compile(r"<name>\s*+([^<\s]{1,200})\s*+</name>\s*+<value>\s*+([^<\s]*+)")
 _NOT_NAME = re.compile(r"[^\w.-]")
 """What ends the name before an ``=``: ``s3://b/dir/-Dsig=x`` names ``-Dsig``, then ``sig``."""
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
@@ -145,11 +146,15 @@ _LONG_KEY = re.compile(r"(?=[A-Za-z0-9+/_-]*[0-9])(?=[A-Za-z0-9+/_-]*[A-Za-z])[A
 
 def assignments(value: str) -> Iterator[tuple[str, str]]:
     """Every ``name=value`` in a text: query parameters, ``-Dname=value``, connection strings,
-    and nested ones (``--opts=password=x`` yields ``password=x`` too)."""
+    and nested ones (``--opts=password=x`` yields ``password=x`` too); and every property of a
+    Hadoop XML file (``core-site.xml`` in a ConfigMap: ``<name>n</name><value>v</value>``)."""
     for token in _SEPARATORS.split(value):
         parts = token.split("=")
         for name, assigned in pairwise(parts):
             yield _JVM_PREFIX.sub("", _NOT_NAME.split(name)[-1]), assigned
+    if "<name>" in value:
+        for match in _XML_PROPERTY.finditer(value):
+            yield match.group(1), match.group(2)
 
 
 def holds_secret(value: str) -> bool:
@@ -169,7 +174,7 @@ def value_shape(value: str) -> str | None:
         return "a URL with user:password@"
     for name, assigned in assignments(value):
         if holds_secret(assigned) and (is_credential_name(name) or _is_long_key(name, assigned)):
-            return "a name=value credential setting or URL signature"
+            return "a credential setting (name=value, Hadoop XML) or URL signature"
     return None
 
 

@@ -145,6 +145,7 @@ CREDENTIAL_VALUES = [
     ("-Dfs.azure.account.key.acct.blob.core.windows.net=c2VjcmV0", "name=value"),
     ("--fuse-opts=password=letmein", "name=value"),
     ("key=Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Ng==", "name=value"),
+    ("<property><name>fs.s3a.secret.key</name>\n  <value>wJalrXUt</value></property>", "XML"),
     (PEM, "a private key"),
     ("-----BEGIN OPENSSH PRIVATE KEY-----", "a private key"),
     ("-----BEGIN PRIVATE KEY-----", "a private key"),
@@ -174,6 +175,8 @@ PLAIN_VALUES = [
     "key=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
     "eyJhbGciOiJIUzI1NiJ9",
     "database/creds/db-app",
+    "<property><name>fs.s3a.endpoint</name><value>https://s3.example.org</value></property>",
+    "<property><name>fs.s3a.secret.key</name><value></value></property>",
 ]
 
 
@@ -197,6 +200,8 @@ HOSTILE = [
     "eyJ" + "a" * 200_000 + ".eyJ" * 1_000,
     "https://" + "a" * 200_000,
     "-----BEGIN " * 20_000,
+    "<name>" * 50_000,
+    "<name>a</name>  <value>" * 30_000,
 ]
 
 
