@@ -1483,6 +1483,36 @@ OUT_OF_RANGE: list[tuple[str, dict[str, Any], str, str]] = [
         "spec.nodeSelector.-pool.[key]",
         "must be a valid label key",
     ),
+    *[
+        (f"level-path-{bad}", runtime_with_level(path=bad), f"{LEVEL}.path", "'..' segments")
+        for bad in ("/mnt/../etc", "..", "/a,/b/..", "/a/..,/b")
+    ],
+    *[
+        (
+            f"mountPoint-{bad}",
+            dataset({"mounts": [{"mountPoint": bad, "name": "d"}]}),
+            "spec.mounts.0",
+            "mount point must not contain '..' segments",
+        )
+        for bad in ("local:///mnt/../etc", "pvc://claim/../x", "pvc://claim/a/..")
+    ],
+    *[
+        (
+            f"subPath-{bad}",
+            runtime(
+                {"master": {"volumeMounts": [{"name": "v", "mountPath": "/m", "subPath": bad}]}}
+            ),
+            "spec.master.volumeMounts.0.subPath",
+            "must be a relative path without '..' segments",
+        )
+        for bad in ("/abs", "..", "a/../b", "../a")
+    ],
+    (
+        "volume-hostPath-parent",
+        runtime({"volumes": [{"name": "v", "hostPath": {"path": "/var/../etc"}}]}),
+        "spec.volumes.0",
+        "hostPath path must not contain '..' segments",
+    ),
     ("replicas-nan", runtime({"replicas": float("nan")}), "spec.replicas", "valid integer"),
     ("replicas-inf", runtime({"replicas": float("inf")}), "spec.replicas", "valid integer"),
     ("replicas-negative", runtime({"replicas": -1}), "spec.replicas", "must be at least 0"),
@@ -1574,6 +1604,13 @@ IN_RANGE: list[tuple[str, dict[str, Any]]] = [
         ),
     ),
     ("nodeSelector-labels", runtime({"fuse": {"nodeSelector": {"example.com/pool": "a.b_c"}}})),
+    ("level-path-dots", runtime_with_level(path="/mnt/a..b,/mnt/.cache,/mnt/./x")),
+    ("mountPoint-dots-in-s3", dataset({"mounts": [{"mountPoint": "s3://b/../x"}]})),
+    ("mountPoint-pvc-dots-name", dataset({"mounts": [{"mountPoint": "pvc://claim/a..b"}]})),
+    (
+        "subPath-relative",
+        runtime({"master": {"volumeMounts": [{"name": "v", "mountPath": "/m", "subPath": "a/b"}]}}),
+    ),
     ("quota-tiny", runtime_with_level(quota="1m")),
     ("quota-largest", runtime_with_level(quota="9223372036854775807")),
     ("quota-7Ei", runtime_with_level(quota="7Ei")),

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, StrictBool, StrictStr, model_validator
 
 from .common import (
+    PATHS_WITHOUT_PARENT_STEP,
     ApiModel,
     Dns1035ObjectMeta,
     ImagePullPolicy,
@@ -16,6 +17,7 @@ from .common import (
     MinLength,
     NetworkMode,
     NonNegativeInt32,
+    Pattern,
     PodMetadata,
     Port,
     PositiveInt32,
@@ -112,7 +114,15 @@ class Level(ApiModel):
     medium_type: MediumType = Field(alias="mediumtype")
     volume_type: VolumeType = "hostPath"
     volume_source: VolumeSource | None = None
-    path: Annotated[StrictStr, MinLength(1)]
+    path: Annotated[
+        StrictStr,
+        MinLength(1),
+        Pattern(
+            PATHS_WITHOUT_PARENT_STEP,
+            "must not contain '..' segments: each path becomes a host path, "
+            "which Kubernetes rejects with them",
+        ),
+    ]
     quota: PositiveQuantity | None = None
     quota_list: QuotaList | None = None
     high: Ratio | None = None

@@ -253,6 +253,23 @@ class QuantitySign(_Rule):
         return "quantity_sign"
 
 
+def _segments_without_parent_step(separators: str, relative: bool) -> str:
+    """A pattern for paths none of whose segments is ``..``; RE2 has no look-ahead, so it lists
+    the segments that may be: empty, ``.``, or not ``..``. A relative path has a first segment."""
+    other = f"[^{separators}]"
+    segment = rf"(\.|[^{separators}.]{other}*|\.[^{separators}.]{other}*|\.\.{other}+)"
+    first = segment if relative else f"({segment})?"
+    return f"^$|^{first}([{separators}]({segment})?)*$"
+
+
+NO_PARENT_STEP = _segments_without_parent_step("/", relative=False)
+"""A path none of whose segments is ``..``."""
+PATHS_WITHOUT_PARENT_STEP = _segments_without_parent_step("/,", relative=False)
+"""Comma-separated paths none of whose segments is ``..``."""
+RELATIVE_PATH_WITHOUT_PARENT_STEP = _segments_without_parent_step("/", relative=True)
+"""A relative path none of whose segments is ``..`` (a volume's ``subPath``)."""
+
+
 # --------------------------------------------------------------------------------------------
 # Scalar types.
 
@@ -478,6 +495,9 @@ def _volume_source_problem(source: dict[str, Any]) -> str | None:
         return f'unknown volume source "{key}"'
     if not isinstance(value, dict):
         return f"volume source {key} must be a mapping"
+    path = value.get("path")
+    if key == "hostPath" and isinstance(path, str) and ".." in path.split("/"):
+        return "hostPath path must not contain '..' segments (Kubernetes rejects them)"
     return None
 
 
@@ -656,7 +676,16 @@ class VolumeMount(ApiModel):
 
     name: StrictStr
     mount_path: StrictStr
-    sub_path: StrictStr | None = None
+    sub_path: (
+        Annotated[
+            StrictStr,
+            Pattern(
+                RELATIVE_PATH_WITHOUT_PARENT_STEP,
+                "must be a relative path without '..' segments, as Kubernetes requires",
+            ),
+        ]
+        | None
+    ) = None
     sub_path_expr: StrictStr | None = None
     read_only: StrictBool | None = None
     mount_propagation: Literal["None", "HostToContainer", "Bidirectional"] | None = None
@@ -764,10 +793,13 @@ __all__ = [
     "DNS1035_LABEL",
     "DNS1123_LABEL",
     "DNS1123_SUBDOMAIN",
+    "NO_PARENT_STEP",
+    "PATHS_WITHOUT_PARENT_STEP",
     "QUANTITY_LIMIT",
     "QUANTITY_PATTERN",
     "QUOTA_LIST_PATTERN",
     "RATIO_PATTERN",
+    "RELATIVE_PATH_WITHOUT_PARENT_STEP",
     "VOLUME_SOURCE_KEYS",
     "AccessMode",
     "Affinity",

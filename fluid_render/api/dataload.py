@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from .common import (
+    NO_PARENT_STEP,
     Affinity,
     ApiModel,
     LabelMap,
@@ -37,11 +38,6 @@ class TargetDataset(ApiModel):
 
     name: StrictStr
     namespace: StrictStr | None = None
-
-
-_SEGMENT = r"(|\.|[^/.][^/]*|\.[^/.][^/]*|\.\.[^/]+)"
-NO_PARENT_STEP = f"^{_SEGMENT}(/{_SEGMENT})*$"
-"""A path none of whose segments is ``..`` (RE2 has no lookahead, so it lists what may be)."""
 
 
 def _no_parent_steps(path: str) -> str:

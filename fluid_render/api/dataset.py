@@ -65,6 +65,20 @@ class Mount(ApiModel):
     shared: StrictBool | None = None
     encrypt_options: list[EncryptOption] | None = None
 
+    @model_validator(mode="after")
+    def _native_path_has_no_parent_step(self) -> Mount:
+        """``local://`` becomes a host path and ``pvc://claim/dir`` a sub-path, and Kubernetes
+        rejects both with ``..`` segments; the message never repeats the URL (it may hold a
+        credential)."""
+        scheme, _, rest = self.mount_point.partition("://")
+        if scheme in ("local", "pvc") and ".." in rest.split("/"):
+            raise rule_error(
+                "path_parent_step",
+                f"a {scheme}:// mount point must not contain '..' segments (Kubernetes "
+                "rejects them in host paths and sub-paths)",
+            )
+        return self
+
 
 class Runtime(ApiModel):
     """A runtime binding; normally written by the controller into the status only."""
