@@ -7,15 +7,11 @@ unknown fields, and the wire names are upstream's camelCase aliases.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
-    GetCoreSchemaHandler,
-    GetJsonSchemaHandler,
     PlainValidator,
     Strict,
     StrictBool,
@@ -24,8 +20,31 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import PydanticCustomError, core_schema
+from pydantic_core import PydanticCustomError
+
+from .quantity import (
+    QUANTITY_LIMIT,
+    QUANTITY_PATTERN,
+    QUOTA_LIST_PATTERN,
+    NonNegativeQuantity,
+    PositiveQuantity,
+    Quantity,
+    QuantitySign,
+    QuotaList,
+    parse_quantity,
+)
+from .rules import (
+    IntFormat,
+    Maximum,
+    MaxItems,
+    MaxLength,
+    Minimum,
+    MinItems,
+    MinLength,
+    Pattern,
+    Rule,
+    rule_error,
+)
 
 API_VERSION = "data.fluid.io/v1alpha1"
 
@@ -40,217 +59,6 @@ class ApiModel(BaseModel):
         frozen=True,
         defer_build=True,
     )
-
-
-def rule_error(error_type: str, message: str) -> PydanticCustomError:
-    """A validation error whose text is ``message`` as given (no "Value error, " prefix)."""
-    return PydanticCustomError(error_type, "{detail}", {"detail": message})
-
-
-# --------------------------------------------------------------------------------------------
-# Rule markers: one object both validates (with a user-facing message) and documents the rule
-# in the generated JSON Schema, so the two can never drift apart.
-
-
-@dataclass(frozen=True)
-class _Rule:
-    def check(self, value: Any) -> str | None:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def error_type(self) -> str:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def keywords(self) -> dict[str, Any]:
-        return {}
-
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        def validate(value: Any) -> Any:
-            message = self.check(value)
-            if message is not None:
-                raise rule_error(self.error_type(), message)
-            return value
-
-        return core_schema.no_info_after_validator_function(validate, handler(source))
-
-    def __get_pydantic_json_schema__(
-        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        json_schema = handler(schema)
-        json_schema.update(self.keywords())
-        return json_schema
-
-
-@dataclass(frozen=True)
-class Minimum(_Rule):
-    """Lower bound of a number (the CRD ``minimum``)."""
-
-    limit: int
-
-    def check(self, value: Any) -> str | None:
-        return None if value >= self.limit else f"must be at least {self.limit}"
-
-    def error_type(self) -> str:
-        return "too_small"
-
-    def keywords(self) -> dict[str, Any]:
-        return {"minimum": self.limit}
-
-
-@dataclass(frozen=True)
-class Maximum(_Rule):
-    """Upper bound of a number (the CRD ``maximum``)."""
-
-    limit: int
-
-    def check(self, value: Any) -> str | None:
-        return None if value <= self.limit else f"must be at most {self.limit}"
-
-    def error_type(self) -> str:
-        return "too_large"
-
-    def keywords(self) -> dict[str, Any]:
-        return {"maximum": self.limit}
-
-
-@dataclass(frozen=True)
-class IntFormat(_Rule):
-    """Range of a Go integer type; declared as OpenAPI ``format`` like upstream's CRDs."""
-
-    bits: int
-
-    def check(self, value: Any) -> str | None:
-        bound = 2 ** (self.bits - 1)
-        if -bound <= value < bound:
-            return None
-        return f"must fit in a signed {self.bits}-bit integer"
-
-    def error_type(self) -> str:
-        return "int_range"
-
-    def keywords(self) -> dict[str, Any]:
-        return {"format": f"int{self.bits}"}
-
-
-@dataclass(frozen=True)
-class MinLength(_Rule):
-    """Shortest allowed string (the CRD ``minLength``)."""
-
-    limit: int
-
-    def check(self, value: Any) -> str | None:
-        if len(value) >= self.limit:
-            return None
-        unit = "character" if self.limit == 1 else "characters"
-        return f"must be at least {self.limit} {unit} long"
-
-    def error_type(self) -> str:
-        return "too_short"
-
-    def keywords(self) -> dict[str, Any]:
-        return {"minLength": self.limit}
-
-
-@dataclass(frozen=True)
-class MaxLength(_Rule):
-    """Longest allowed string (the CRD ``maxLength``)."""
-
-    limit: int
-
-    def check(self, value: Any) -> str | None:
-        if len(value) <= self.limit:
-            return None
-        return f"must be at most {self.limit} characters long"
-
-    def error_type(self) -> str:
-        return "too_long"
-
-    def keywords(self) -> dict[str, Any]:
-        return {"maxLength": self.limit}
-
-
-@dataclass(frozen=True)
-class MinItems(_Rule):
-    """Shortest allowed list (the CRD ``minItems``)."""
-
-    limit: int
-
-    def check(self, value: Any) -> str | None:
-        if len(value) >= self.limit:
-            return None
-        unit = "item" if self.limit == 1 else "items"
-        return f"must have at least {self.limit} {unit}"
-
-    def error_type(self) -> str:
-        return "too_short"
-
-    def keywords(self) -> dict[str, Any]:
-        return {"minItems": self.limit}
-
-
-@dataclass(frozen=True)
-class MaxItems(_Rule):
-    """Longest allowed list (the CRD ``maxItems``)."""
-
-    limit: int
-
-    def check(self, value: Any) -> str | None:
-        if len(value) <= self.limit:
-            return None
-        unit = "item" if self.limit == 1 else "items"
-        return f"must have at most {self.limit} {unit}"
-
-    def error_type(self) -> str:
-        return "too_long"
-
-    def keywords(self) -> dict[str, Any]:
-        return {"maxItems": self.limit}
-
-
-@dataclass(frozen=True)
-class Pattern(_Rule):
-    """A regular expression (the CRD ``pattern``) with a message a user can act on.
-
-    ``regex`` must be anchored and use only syntax shared by Python, ECMA 262 and Go RE2.
-    """
-
-    regex: str
-    message: str
-
-    def check(self, value: Any) -> str | None:
-        return None if re.fullmatch(self.regex, value) else self.message
-
-    def error_type(self) -> str:
-        return "invalid_format"
-
-    def keywords(self) -> dict[str, Any]:
-        return {"pattern": self.regex}
-
-
-@dataclass(frozen=True)
-class QuantitySign(_Rule):
-    """Quantities (comma-separated in a quota list) must be positive, or at least not negative.
-
-    The API server rejects negative resources (``validateResourceQuantityValue``) and Alluxio a
-    tier of no capacity, so both fail at build time rather than in the cluster.
-    """
-
-    zero_allowed: bool
-
-    def check(self, value: Any) -> str | None:
-        try:
-            signs = [quantity_sign(part) for part in str(value).split(",")]
-        except ValueError:
-            return QUANTITY_TOO_LARGE
-        if self.zero_allowed:
-            return "must not be negative" if -1 in signs else None
-        if all(sign > 0 for sign in signs):
-            return None
-        return "must be greater than 0" if len(signs) == 1 else "every entry must be greater than 0"
-
-    def error_type(self) -> str:
-        return "quantity_sign"
 
 
 def _segments_without_parent_step(separators: str, relative: bool) -> str:
@@ -329,110 +137,6 @@ Dns1035Label = Annotated[
         "starting with a letter and ending with a letter or digit",
     ),
 ]
-
-_QUANTITY_NUMBER = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
-_QUANTITY_BODY = _QUANTITY_NUMBER + r"(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?"
-QUANTITY_PATTERN = "^" + _QUANTITY_BODY + "$"
-"""Kubernetes quantity grammar: signed decimal number, then a binary, decimal or exponent suffix."""
-QUOTA_LIST_PATTERN = "^" + _QUANTITY_BODY + "(," + _QUANTITY_BODY + ")+$"
-"""Comma-separated quantities; like upstream, a single entry is not a list (use ``quota``)."""
-
-
-QUANTITY_LIMIT = 2**63 - 1
-"""The largest magnitude a Kubernetes quantity holds (``resource.Quantity``); larger ones are
-capped by the API server, which is never what was written."""
-_QUANTITY_PARTS = re.compile(
-    r"([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:[eE]([+-]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?"
-)
-QUANTITY_TOO_LARGE = "must be at most 2^63-1 (about 8Ei), the largest Kubernetes quantity"
-_BINARY_SUFFIXES = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
-_DECIMAL_SUFFIXES = {
-    "n": -9,
-    "u": -6,
-    "m": -3,
-    "": 0,
-    "k": 3,
-    "M": 6,
-    "G": 9,
-    "T": 12,
-    "P": 15,
-    "E": 18,
-}
-_EXPONENT_DIGITS = 4
-"""An exponent of more digits is beyond any quantity's range (or rounds to zero)."""
-
-
-def parse_quantity(text: str) -> tuple[Decimal, bool]:
-    """The value of a quantity and whether it has a binary suffix (Ki, Mi...); ValueError when
-    it is malformed or beyond ``QUANTITY_LIMIT``, without ever computing a huge power."""
-    match = _QUANTITY_PARTS.fullmatch(text.strip())
-    if not match:
-        raise ValueError("not a Kubernetes quantity")
-    number, exponent, suffix = Decimal(match.group(1)), match.group(2), match.group(3) or ""
-    if exponent is not None:
-        digits = exponent.lstrip("+-").lstrip("0") or "0"
-        if len(digits) > _EXPONENT_DIGITS:
-            if exponent.startswith("-") or number == 0:
-                return Decimal(0), False
-            raise ValueError("beyond the largest Kubernetes quantity")
-        value = number.scaleb(int(exponent))
-    elif suffix in _BINARY_SUFFIXES:
-        value = number * 1024 ** _BINARY_SUFFIXES[suffix]
-    else:
-        value = number.scaleb(_DECIMAL_SUFFIXES[suffix])
-    if abs(value) > QUANTITY_LIMIT:
-        raise ValueError("beyond the largest Kubernetes quantity")
-    return value, suffix in _BINARY_SUFFIXES
-
-
-def quantity_sign(text: str) -> int:
-    """-1, 0 or 1: the sign of a quantity's value (``1e-99999`` is 0, as it rounds to nothing)."""
-    value, _ = parse_quantity(text)
-    return (value > 0) - (value < 0)
-
-
-def _quantity(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise PydanticCustomError(
-            "quantity_type",
-            'must be a Kubernetes quantity: a string such as "2Gi" or an integer',
-        )
-    text = str(value)
-    if not re.fullmatch(QUANTITY_PATTERN, text):
-        raise PydanticCustomError(
-            "quantity_format",
-            '"{value}" is not a Kubernetes quantity (examples: "500Mi", "2Gi", "1.5", "100m")',
-            {"value": text},
-        )
-    try:
-        parse_quantity(text)
-    except ValueError:
-        raise rule_error("quantity_range", QUANTITY_TOO_LARGE) from None
-    return text
-
-
-Quantity = Annotated[
-    str,
-    PlainValidator(_quantity),
-    WithJsonSchema(
-        {
-            "anyOf": [{"type": "integer"}, {"type": "string", "pattern": QUANTITY_PATTERN}],
-            "x-kubernetes-int-or-string": True,
-        }
-    ),
-]
-"""A Kubernetes quantity; an integer is accepted (as by the API server) and stored as its text."""
-
-QuotaList = Annotated[
-    StrictStr,
-    Pattern(
-        QUOTA_LIST_PATTERN,
-        'must be at least two comma-separated quantities, e.g. "200Gi,100Gi"',
-    ),
-    QuantitySign(zero_allowed=False),
-]
-PositiveQuantity = Annotated[Quantity, QuantitySign(zero_allowed=False)]
-NonNegativeQuantity = Annotated[Quantity, QuantitySign(zero_allowed=True)]
 
 RATIO_PATTERN = r"^0*(\.[0-9]*[1-9][0-9]*|1(\.0*)?)$"
 """A decimal number greater than 0 and at most 1, such as ``0.95``."""
@@ -812,6 +516,7 @@ __all__ = [
     "ImagePullPolicy",
     "Int32",
     "Int64",
+    "IntFormat",
     "LocalObjectReference",
     "MaxItems",
     "MaxLength",
@@ -842,6 +547,7 @@ __all__ = [
     "Ratio",
     "Require",
     "ResourceRequirements",
+    "Rule",
     "StringMap",
     "Toleration",
     "User",

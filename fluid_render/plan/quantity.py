@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fluid_render.api.common import parse_quantity
+from fluid_render.api.quantity import parse_quantity
 
 parse = parse_quantity
 """The value of a quantity and whether it has a binary suffix; one parser for the whole build."""
