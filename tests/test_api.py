@@ -1508,6 +1508,12 @@ OUT_OF_RANGE: list[tuple[str, dict[str, Any], str, str]] = [
         for bad in ("/abs", "..", "a/../b", "../a")
     ],
     (
+        "volumeMount-empty-path",
+        runtime({"worker": {"volumeMounts": [{"name": "v", "mountPath": ""}]}}),
+        "spec.worker.volumeMounts.0.mountPath",
+        "must be at least 1 character long",
+    ),
+    (
         "volume-hostPath-parent",
         runtime({"volumes": [{"name": "v", "hostPath": {"path": "/var/../etc"}}]}),
         "spec.volumes.0",

@@ -592,3 +592,16 @@ def test_every_string_of_a_copied_document_is_scanned() -> None:
     }
     [finding] = credentials.scan("Deployment", doc)
     assert finding.path == ("spec", "template", "spec", "containers", 0, "args", 0)
+
+
+def test_the_readme_shows_the_message_the_build_prints() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    [shown] = [
+        line.split(": ", 2)[2]
+        for line in readme.splitlines()
+        if line.startswith("error: specs/laion.yaml:11:9: spec.mounts[0].options.aws.secretKey:")
+    ]
+    doc = base("Dataset")
+    doc["spec"]["mounts"][0]["options"] = {"aws.secretKey": "x"}
+    [problem] = problems(doc)
+    assert f"{problem.field}: {problem.message}" == shown

@@ -378,8 +378,8 @@ class ResourceRequirements(ApiModel):
 class VolumeMount(ApiModel):
     """core/v1 VolumeMount."""
 
-    name: StrictStr
-    mount_path: StrictStr
+    name: Annotated[StrictStr, MinLength(1)]
+    mount_path: Annotated[StrictStr, MinLength(1)]
     sub_path: (
         Annotated[
             StrictStr,
