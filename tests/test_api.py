@@ -1661,6 +1661,13 @@ NUMBER_FIELDS: list[tuple[Any, tuple[str | int, ...], Any]] = [
     (dataload, ("spec", "target", 0, "replicas"), _int_in(1, 2**31)),
     (dataload, ("spec", "ttlSecondsAfterFinished"), _int_in(0, 2**31)),
     (dataset, ("spec", "owner", "uid"), _int_in(0, 2**31)),
+    (dataset, ("spec", "owner", "gid"), _int_in(0, 2**31)),
+    (runtime, ("spec", "management", "cleanCachePolicy", "gracePeriodSeconds"), _int_in(0, 2**31)),
+    (
+        lambda: prefer(1),
+        ("spec", "runAfter", "affinityStrategy", "prefers", 0, "weight"),
+        _int_in(1, 101),
+    ),
 ]
 
 
