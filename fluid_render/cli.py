@@ -172,8 +172,9 @@ def build(
             )
         if check:
             _check(result.manifests, kube_version)
-        changed = new_text is not None and new_text != old_text
-        lock_update = LockUpdate(lock_path, new_text) if changed and new_text else None
+        lock_update = None
+        if new_text is not None and new_text != old_text:
+            lock_update = LockUpdate(lock_path, new_text)
         if output is not None:
             publish_tree(output, tree(result.manifests, copied), lock_update)
         else:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from fluid_render.api.names import kind_problem, name_problem, namespace_problem
-from fluid_render.emit import OWNED, read_owned, tree
+from fluid_render.emit import OWNED, publish_tree, read_owned, tree
 from fluid_render.emit.owned import parse_owned, render_owned
 from fluid_render.errors import BuildError
 from fluid_render.load import Document, parse_documents
@@ -134,3 +134,27 @@ def test_owned_lines_fluid_render_never_writes_are_errors(line: str) -> None:
     with pytest.raises(BuildError) as caught:
         parse_owned(text, "out/.fluid-render-owned")
     assert str(caught.value).startswith("out/.fluid-render-owned:2:1: not a line")
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    namespace=st.one_of(st.none(), st.from_regex(r"[a-z0-9._:/-]{1,12}", fullmatch=True)),
+    kind=st.from_regex(r"[A-Za-z0-9._/-]{1,12}", fullmatch=True),
+    name=st.from_regex(r"[a-z0-9._:/-]{1,12}", fullmatch=True),
+)
+def test_whatever_tree_accepts_is_written_inside_the_output(
+    namespace: str | None, kind: str, name: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The whole write (staging, swap) for names made of path characters, validation bypassed."""
+    root = tmp_path_factory.mktemp("w")
+    out = root / "a" / "b" / "out"
+    try:
+        files = tree([], [copied(namespace, kind, name)])
+    except BuildError:
+        return
+    publish_tree(out, files, None)
+    written = sorted(p for p in root.rglob("*") if p.is_file())
+    assert written and all(p.is_relative_to(out) for p in written)
+    assert sorted(p.relative_to(out).as_posix() for p in written) == sorted(
+        [OWNED, *(str(f.path) for f in files)]
+    )

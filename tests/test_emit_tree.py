@@ -308,3 +308,21 @@ def test_without_renameat2_the_swap_still_works(
     assert build(specs, out)[0] == 0
     assert (out / "default" / "beta" / "dataset-beta.yaml").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_lock_folder_leaves_the_tree(specs: Path, tmp_path: Path) -> None:
+    out, locks = tmp_path / "out", tmp_path / "locks"
+    locks.mkdir()
+    lock = ("--lock", str(locks / "fluid-render.lock"))
+    assert run("build", str(specs), "-o", str(out), *lock).exit_code == 0
+    tree, lock_text = snapshot(out), (locks / "fluid-render.lock").read_text()
+    (specs / "b.yaml").write_text(pair("beta"))
+    locks.chmod(0o555)
+    try:
+        result = run("build", str(specs), "-o", str(out), *lock)
+    finally:
+        locks.chmod(0o755)
+    assert result.exit_code == 1 and "Permission denied" in result.stderr
+    assert snapshot(out) == tree and (locks / "fluid-render.lock").read_text() == lock_text
+    assert [p for p in tmp_path.iterdir() if staging.STAGING_MARK in p.name] == []

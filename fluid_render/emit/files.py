@@ -58,6 +58,7 @@ def write_file(path: Path, text: str) -> None:
 
 def write_files(texts: Mapping[Path, str]) -> None:
     """Stage every file, then rename each: a failure while staging changes none of them."""
+    remove_stale_temps(Path(os.path.realpath(path)).parent for path in texts)
     staged: list[StagedFile] = []
     try:
         for path, text in texts.items():
@@ -78,7 +79,6 @@ def stage_file(path: Path, text: str) -> StagedFile:
     """Write `text` into a locked temporary file beside the real target of `path`."""
     final = Path(os.path.realpath(path))
     final.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps([final.parent])
     mode, crlf = _existing(final)
     fd, temp = _create_locked(final)
     try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from fluid_render.emit.files import StagedFile, stage_file
+from fluid_render.emit.files import StagedFile, remove_stale_temps, stage_file
 from fluid_render.emit.layout import OutputFile
 from fluid_render.emit.staging import stage_tree
 
@@ -29,7 +29,7 @@ def publish_tree(output: Path, files: Sequence[OutputFile], lock: LockUpdate | N
     """Replace the tree at `output` and the lock together, or neither."""
     staged = stage_tree(output, files)
     try:
-        staged_lock = stage_file(lock.path, lock.text) if lock else None
+        staged_lock = _stage_lock(lock)
         try:
             staged.swap()
             if staged_lock is not None:
@@ -47,7 +47,7 @@ def publish_tree(output: Path, files: Sequence[OutputFile], lock: LockUpdate | N
 
 def publish_stream(text: str, out: TextIO, lock: LockUpdate | None) -> None:
     """Print the whole stream, then rename the already written lock into place."""
-    staged_lock: StagedFile | None = stage_file(lock.path, lock.text) if lock else None
+    staged_lock = _stage_lock(lock)
     try:
         out.write(text)
         out.flush()
@@ -56,6 +56,13 @@ def publish_stream(text: str, out: TextIO, lock: LockUpdate | None) -> None:
     finally:
         if staged_lock is not None:
             staged_lock.discard()
+
+
+def _stage_lock(lock: LockUpdate | None) -> StagedFile | None:
+    if lock is None:
+        return None
+    remove_stale_temps([Path(os.path.realpath(lock.path)).parent])
+    return stage_file(lock.path, lock.text)
 
 
 def output_problem(output: Path, inputs: Sequence[str], lock: Path) -> str | None:

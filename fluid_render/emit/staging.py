@@ -88,9 +88,8 @@ def stage_tree(output: Path, files: Sequence[OutputFile]) -> StagedTree:
         raise BuildError([Problem(None, "", f"{output} exists and is not a folder")])
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(target)
-    staging = _new_staging_name(target)
-    staging.mkdir(0o777)
-    staged = StagedTree(target, staging, [_lock_folder(staging)])
+    staging, lock = _make_staging(target)
+    staged = StagedTree(target, staging, [lock])
     try:
         intact: dict[str, str] = {}
         modes: dict[Path, int] = {}
@@ -269,6 +268,17 @@ def remove_stale_staging(target: Path) -> None:
             pass  # a build still running
         finally:
             os.close(fd)
+
+
+def _make_staging(target: Path) -> tuple[Path, int]:
+    """A new, locked staging folder (mode 0777 less the umask, as any new folder)."""
+    while True:
+        path = _new_staging_name(target)
+        path.mkdir(0o777)
+        try:
+            return path, _lock_folder(path)
+        except FileNotFoundError:
+            continue  # another build's cleanup took it before it was locked: make another
 
 
 def _new_staging_name(target: Path) -> Path:
