@@ -219,7 +219,7 @@ def test_an_interrupted_write_leaves_the_previous_tree(
     def fail_after_three(*args: Any) -> None:
         written.append(args)
         if len(written) > 3:
-            raise OSError(28, "No space left on device", str(args[1]))
+            raise OSError(28, "No space left on device", args[0])
         original(*args)
 
     monkeypatch.setattr(staging, "_write", fail_after_three)

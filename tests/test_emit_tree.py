@@ -95,15 +95,15 @@ def test_a_folder_swapped_for_a_link_during_the_build_is_caught(
     """Resolve and compare: a folder replaced by a link outside between check and write."""
     out, outside = tmp_path / "out", tmp_path / "outside"
     outside.mkdir()
-    original = Path.mkdir
+    original = os.mkdir
 
-    def racing_mkdir(self: Path, *args: Any, **kwargs: Any) -> None:
-        if self.name == "alpha":
-            self.symlink_to(outside)
+    def racing_mkdir(path: Any, *args: Any, **kwargs: Any) -> None:
+        if Path(path).name == "alpha":
+            os.symlink(outside, path)
             return
-        original(self, *args, **kwargs)
+        original(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "mkdir", racing_mkdir)
+    monkeypatch.setattr(os, "mkdir", racing_mkdir)
     code, err = build(specs, out)
     monkeypatch.undo()
     assert code == 1 and "default/alpha: resolves outside the output" in err

@@ -19,9 +19,9 @@ import re
 import secrets
 import shutil
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from fluid_render.emit.layout import OutputFile
 from fluid_render.emit.owned import OWNED, Owned, read_owned, render_owned, sha256
@@ -92,15 +92,15 @@ def stage_tree(output: Path, files: Sequence[OutputFile]) -> StagedTree:
     staged = StagedTree(target, staging, [lock])
     try:
         intact: dict[str, str] = {}
-        modes: dict[Path, int] = {}
+        modes: dict[str, int] = {}
         if target.is_dir():
-            modes[staging] = stat.S_IMODE(target.stat().st_mode)
+            modes[""] = stat.S_IMODE(target.stat().st_mode)
             new_paths = {str(f.path) for f in files}
             intact = _carry_over(target, staging, read_owned(target), new_paths, modes)
         hashes = _write_rendered(target, staging, files, intact)
-        _write(staging, PurePosixPath(OWNED), render_owned(hashes).encode(), target)
-        for folder in sorted(modes, key=lambda p: len(p.parts), reverse=True):
-            os.chmod(folder, modes[folder])  # last: a read-only folder of yours stays one
+        _write(f"{staging}/{OWNED}", render_owned(hashes).encode(), target / OWNED)
+        for folder, mode in modes.items():  # last: a read-only folder of yours stays one
+            os.chmod(f"{staging}/{folder}" if folder else staging, mode)
     except BaseException:
         staged.close()
         raise
@@ -112,19 +112,20 @@ def _write_rendered(
 ) -> dict[str, str]:
     """Write each rendered file, hard-linking an unchanged one; return path -> sha256."""
     hashes: dict[str, str] = {}
-    checked: set[PurePosixPath] = set()
+    checked: set[str] = {""}
     for file in files:
         data = file.text.encode("utf-8")
         key = str(file.path)
         hashes[key] = sha256(data)
-        _ensure_folder(staging, file.path.parent, target, checked)
-        if intact.get(key) == hashes[key] and _link(target / file.path, staging / file.path):
+        _ensure_folder(staging, key.rpartition("/")[0], target, checked)
+        new = f"{staging}/{key}"
+        if intact.get(key) == hashes[key] and _link(f"{target}/{key}", new):
             continue  # a twentieth of the cost of writing it anew
-        _write(staging, file.path, data, target)
+        _write(new, data, target / key)
     return hashes
 
 
-def _link(old: Path, new: Path) -> bool:
+def _link(old: str, new: str) -> bool:
     try:
         os.link(old, new, follow_symlinks=False)
     except OSError:
@@ -132,39 +133,36 @@ def _link(old: Path, new: Path) -> bool:
     return True
 
 
-def _write(staging: Path, relative: PurePosixPath, data: bytes, target: Path) -> None:
+def _write(path: str, data: bytes, shown: Path) -> None:
     """Create one new file in a checked folder; O_NOFOLLOW and O_EXCL: never through a link,
     never over a file carried over from the user's tree."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
-        fd = os.open(staging / relative, flags, 0o666)
+        fd = os.open(path, flags, 0o666)
     except FileExistsError:
-        raise BuildError([_clash(target / relative)]) from None
+        raise BuildError([_clash(shown)]) from None
     with os.fdopen(fd, "wb") as out:
         out.write(data)
 
 
-def _ensure_folder(
-    staging: Path, relative: PurePosixPath, target: Path, checked: set[PurePosixPath]
-) -> None:
+def _ensure_folder(staging: Path, relative: str, target: Path, checked: set[str]) -> None:
     """Create `relative` below `staging` as real folders; a symlink or file in the way (carried
     over from the user's tree) is an error, and the result must resolve inside `staging`."""
-    if relative in checked or relative == PurePosixPath("."):
+    if relative in checked:
         return
-    for depth in range(1, len(relative.parts) + 1):
-        part = PurePosixPath(*relative.parts[:depth])
-        path = staging / part
-        try:
-            mode = os.lstat(path).st_mode
-        except FileNotFoundError:
-            path.mkdir()
-            continue
-        if stat.S_ISLNK(mode):
-            message = "a symbolic link; fluid-render does not write through it, move it away"
-            raise BuildError([Problem(None, "", f"{target / part}: {message}")])
-        if not stat.S_ISDIR(mode):
-            raise BuildError([_clash(target / part)])
-    if os.path.realpath(staging / relative) != os.path.join(os.path.realpath(staging), relative):
+    _ensure_folder(staging, relative.rpartition("/")[0], target, checked)
+    path = f"{staging}/{relative}"
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        os.mkdir(path)
+        mode = stat.S_IFDIR
+    if stat.S_ISLNK(mode):
+        message = "a symbolic link; fluid-render does not write through it, move it away"
+        raise BuildError([Problem(None, "", f"{target / relative}: {message}")])
+    if not stat.S_ISDIR(mode):
+        raise BuildError([_clash(target / relative)])
+    if os.path.realpath(path) != os.path.join(os.path.realpath(staging), relative):
         raise BuildError([Problem(None, "", f"{target / relative}: resolves outside the output")])
     checked.add(relative)
 
@@ -176,38 +174,32 @@ def _clash(path: Path) -> Problem:
 
 
 def _carry_over(
-    target: Path, staging: Path, owned: Owned, new_paths: set[str], modes: dict[Path, int]
+    target: Path, staging: Path, owned: Owned, new_paths: set[str], modes: dict[str, int]
 ) -> dict[str, str]:
     """Recreate the user's files, folders and links in `staging`; return the sha256 of each file
     of ours that is as we wrote it. An edited file of ours, or a clash, is an error."""
     clashes: list[str] = []
     edited: list[str] = []
     intact: dict[str, str] = {}
-    for root, dirs, names in os.walk(target):
-        here = Path(root)
-        for name in [*dirs, *names]:
-            source = here / name
-            key = source.relative_to(target).as_posix()
-            is_link, is_dir = source.is_symlink(), source.is_dir()
-            if key == OWNED:
-                continue
-            if key in owned.files:
-                current = _hash_of_ours(source)
-                recorded = owned.files[key]
-                if current is None or (recorded and current != recorded):
-                    edited.append(key)
-                else:
-                    intact[key] = current
-                continue
-            if is_dir and not is_link:
-                if not any(os.scandir(source)):
-                    _mirror(target, staging, PurePosixPath(key), modes)
-                continue
-            if key in new_paths:
-                clashes.append(key)
-                continue
-            _mirror(target, staging, PurePosixPath(key).parent, modes)
-            _copy(source, staging / key, is_link)
+    for key, entry in _walk(str(target), ""):
+        if key == OWNED:
+            continue
+        if key in owned.files:
+            current = _hash_of_ours(entry)
+            recorded = owned.files[key]
+            if current is None or (recorded and current != recorded):
+                edited.append(key)
+            else:
+                intact[key] = current
+        elif entry.is_dir(follow_symlinks=False):
+            with os.scandir(entry.path) as inside:
+                if next(inside, None) is None:
+                    _mirror(target, staging, key, modes)
+        elif key in new_paths:
+            clashes.append(key)
+        else:
+            _mirror(target, staging, key.rpartition("/")[0], modes)
+            _copy(entry, f"{staging}/{key}")
     problems = [_clash(target / c) for c in clashes]
     problems += [
         Problem(
@@ -223,31 +215,42 @@ def _carry_over(
     return intact
 
 
-def _hash_of_ours(path: Path) -> str | None:
+def _walk(root: str, relative: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """Every entry below `root` with its relative posix path; links are not followed."""
+    with os.scandir(f"{root}/{relative}" if relative else root) as entries:
+        found = list(entries)
+    for entry in found:
+        key = f"{relative}/{entry.name}" if relative else entry.name
+        yield key, entry
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(root, key)
+
+
+def _hash_of_ours(entry: os.DirEntry[str]) -> str | None:
     """The sha256 of a file we wrote, or None when it is no longer a regular file."""
-    if path.is_symlink() or not path.is_file():
+    if not entry.is_file(follow_symlinks=False):
         return None
-    return sha256(path.read_bytes())
+    with open(entry.path, "rb") as file:
+        return sha256(file.read())
 
 
-def _mirror(target: Path, staging: Path, relative: PurePosixPath, modes: dict[Path, int]) -> None:
+def _mirror(target: Path, staging: Path, relative: str, modes: dict[str, int]) -> None:
     """Create the folders of `relative` in `staging`; note the modes they have in `target`."""
-    for depth in range(1, len(relative.parts) + 1):
-        part = PurePosixPath(*relative.parts[:depth])
-        copy = staging / part
-        if copy not in modes:
-            copy.mkdir(exist_ok=True)
-            modes[copy] = stat.S_IMODE((target / part).stat().st_mode)
+    if not relative or relative in modes:
+        return
+    _mirror(target, staging, relative.rpartition("/")[0], modes)
+    os.mkdir(f"{staging}/{relative}")
+    modes[relative] = stat.S_IMODE(os.stat(f"{target}/{relative}").st_mode)
 
 
-def _copy(source: Path, copy: Path, is_link: bool) -> None:
-    if is_link:
-        copy.symlink_to(os.readlink(source))
+def _copy(entry: os.DirEntry[str], copy: str) -> None:
+    if entry.is_symlink():
+        os.symlink(os.readlink(entry.path), copy)
         return
     try:
-        os.link(source, copy, follow_symlinks=False)
+        os.link(entry.path, copy, follow_symlinks=False)
     except OSError:
-        shutil.copy2(source, copy, follow_symlinks=False)
+        shutil.copy2(entry.path, copy, follow_symlinks=False)
 
 
 def remove_stale_staging(target: Path) -> None:
