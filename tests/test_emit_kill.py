@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -124,3 +125,56 @@ def test_a_killed_writes_temporary_file_is_removed_next_time(tmp_path: Path) -> 
     files.write_file(tmp_path / "other.yaml", "x\n")
     assert not left[0].exists() and path.read_text() == "old\n"
     assert sorted(os.listdir(tmp_path)) == ["app.yaml", "other.yaml"]
+
+
+def waiting_for_lock_on(inode: int) -> bool:
+    """Whether some process waits for an flock on the file with this inode (/proc/locks)."""
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if "->" in fields and "FLOCK" in fields and fields[-3].endswith(f":{inode}"):
+            return True
+    return False
+
+
+def test_a_build_waits_for_a_concurrent_build_of_the_same_folder(tmp_path: Path) -> None:
+    """It reads the tree only after the other swapped, so it never sees a half-swapped one
+    (which would look like files of ours edited, or lose what the other wrote)."""
+    specs, out, lock = tmp_path / "specs", tmp_path / "out", tmp_path / "l"
+    specs.mkdir()
+    (specs / "a.yaml").write_text(pair("alpha"))
+    assert run("build", str(specs), "-o", str(out), "--lock", str(lock)).exit_code == 0
+    held = os.open(out, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)  # as a concurrent build of `out` holds it
+    main = "from fluid_render.cli import main; main()"
+    build = subprocess.Popen(
+        [sys.executable, "-c", main, "build", str(specs), "-o", str(out), "--lock", str(lock)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60  # a bound for polling, not a timing check
+    while not waiting_for_lock_on(os.fstat(held).st_ino) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    edited = out / "default" / "alpha" / "dataset-alpha.yaml"
+    edited.write_text("# what the other build wrote\n")
+    os.close(held)
+    assert build.wait() == 1 and build.stderr is not None
+    assert f"{edited}: changed since fluid-render wrote it" in build.stderr.read()
+
+
+def test_concurrent_builds_into_one_folder_all_succeed(tmp_path: Path) -> None:
+    """No deadlock between their locks, no staging folder left, the user's file kept."""
+    specs, out, lock = tmp_path / "specs", tmp_path / "out", tmp_path / "l"
+    specs.mkdir()
+    (specs / "a.yaml").write_text(pair("alpha"))
+    assert run("build", str(specs), "-o", str(out), "--lock", str(lock)).exit_code == 0
+    (out / "README.md").write_text("mine")
+    (specs / "b.yaml").write_text(pair("beta"))
+    main = "from fluid_render.cli import main; main()"
+    command = [sys.executable, "-c", main, "build", str(specs), "-o", str(out), "--lock", str(lock)]
+    builds = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    assert [(b.wait(), b.stderr.read() if b.stderr else "") for b in builds] == [(0, "")] * 4
+    expected = tmp_path / "expected"
+    assert run("build", str(specs), "-o", str(expected), "--lock", str(lock)).exit_code == 0
+    assert read_tree(out) == {**read_tree(expected), "README.md": "mine"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["expected", "l", "out", "specs"]

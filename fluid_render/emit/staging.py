@@ -37,6 +37,7 @@ class StagedTree:
     target: Path
     staging: Path
     locks: list[int] = field(default_factory=list)
+    holds_target: bool = False
     old: Path | None = None
     exchanged: bool = False
     swapped: bool = False
@@ -44,7 +45,8 @@ class StagedTree:
     def swap(self) -> None:
         """Put the new tree at `target`; the old one (if any) ends up at `old`."""
         if self.target.exists():
-            self.locks.append(_lock_folder(self.target))
+            if not self.holds_target:  # made by a concurrent build since we started
+                self.locks.append(_lock_folder(self.target))
             if _exchange(self.staging, self.target):
                 self.old, self.exchanged = self.staging, True
             else:
@@ -87,9 +89,16 @@ def stage_tree(output: Path, files: Sequence[OutputFile]) -> StagedTree:
     if target.exists() and not target.is_dir():
         raise BuildError([Problem(None, "", f"{output} exists and is not a folder")])
     target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_staging(target)
-    staging, lock = _make_staging(target)
-    staged = StagedTree(target, staging, [lock])
+    # A concurrent build into the same folder waits here until this one has swapped.
+    locks = [_lock_folder(target)] if target.is_dir() else []
+    try:
+        remove_stale_staging(target)
+        staging, lock = _make_staging(target)
+    except BaseException:
+        for fd in locks:
+            os.close(fd)
+        raise
+    staged = StagedTree(target, staging, [*locks, lock], holds_target=bool(locks))
     try:
         intact: dict[str, str] = {}
         modes: dict[str, int] = {}
