@@ -158,3 +158,18 @@ def test_whatever_tree_accepts_is_written_inside_the_output(
     assert sorted(p.relative_to(out).as_posix() for p in written) == sorted(
         [OWNED, *(str(f.path) for f in files)]
     )
+
+
+paths = st.lists(
+    st.text(st.characters(blacklist_categories=["Cs", "Cc", "Zl", "Zp"]), min_size=1, max_size=8)
+    .filter(lambda part: part not in (".", "..") and "/" not in part)
+    .filter(lambda part: part.strip() == part),
+    min_size=1,
+    max_size=4,
+).map("/".join)
+
+
+@given(st.dictionaries(paths, st.binary(max_size=16).map(lambda b: hashlib.sha256(b).hexdigest())))
+def test_the_ownership_file_reads_back_what_was_written(files: dict[str, str]) -> None:
+    owned = parse_owned(render_owned(files), "owned")
+    assert (owned.version, dict(owned.files)) == ("0.1.0", files)

@@ -69,6 +69,7 @@ class StagedTree:
                 raise OSError(f"{self.target}: could not swap the previous tree back")
         else:
             self.target.rename(self.staging)
+            self.swapped = False  # from here on, close() removes the new tree, not the old
             if self.old is not None:
                 self.old.rename(self.target)
         self.old, self.swapped = None, False
