@@ -230,6 +230,12 @@ def test_lock_inside_the_output_is_a_usage_error(specs: Path, tmp_path: Path) ->
     out = tmp_path / "out"
     result = run("build", str(specs), "-o", str(out), "--lock", str(out / "l"))
     assert result.exit_code == 2 and "is inside -o" in result.stderr
+    assert not out.exists()
+
+
+def test_the_root_folder_is_not_an_output(specs: Path, tmp_path: Path) -> None:
+    result = run("build", str(specs), "-o", "/", "--lock", str(tmp_path / "l"))
+    assert result.exit_code == 2 and "is the root folder" in result.stderr
 
 
 # --- A5: a failure changes neither tree nor lock -------------------------------------------

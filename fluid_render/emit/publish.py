@@ -72,6 +72,8 @@ def output_problem(output: Path, inputs: Sequence[str], lock: Path) -> str | Non
     inside the tree would be swapped away with the old tree.
     """
     target = Path(os.path.realpath(output))
+    if target == target.parent:
+        return f"-o {output} is the root folder; the tree is swapped in beside it, so name a folder"
     for given in inputs:
         folder = Path(os.path.realpath(given))
         if given != "-" and folder.is_dir() and target.is_relative_to(folder):
