@@ -92,7 +92,7 @@ def test_a_failure_while_staging_changes_no_file(
             raise OSError(28, "No space left on device")
         original(fd)
 
-    monkeypatch.setattr(files.os, "fsync", fail_second)
+    monkeypatch.setattr(os, "fsync", fail_second)
     with pytest.raises(OSError):
         write_files({first: "A\n", second: "B\n"})
     assert (first.read_text(), second.read_text()) == ("a\n", "b\n")

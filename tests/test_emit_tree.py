@@ -266,7 +266,7 @@ def test_a_failed_lock_rename_swaps_the_previous_tree_back(
             raise OSError(28, "No space left on device", str(destination))
         original(source, destination)
 
-    monkeypatch.setattr(files.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     code, err = build(specs, out)
     assert code == 1 and "No space left on device" in err
     _unchanged(specs, tmp_path, tree, lock)
@@ -280,7 +280,7 @@ def test_a_failed_lock_write_leaves_the_tree(
     def failing_fsync(fd: int) -> None:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(files.os, "fsync", failing_fsync)
+    monkeypatch.setattr(os, "fsync", failing_fsync)
     code, err = build(specs, out)
     assert code == 1 and "Input/output error" in err
     _unchanged(specs, tmp_path, tree, lock)
@@ -291,7 +291,7 @@ def test_a_failed_swap_leaves_tree_and_lock(
 ) -> None:
     """Without renameat2 the swap is two renames; the second failing restores the first."""
     out, tree, lock = _prepared(specs, tmp_path)
-    original, failed = Path.rename, []
+    original, failed = Path.rename, list[Path]()
 
     def failing_rename(self: Path, destination: Any) -> Any:
         if staging.STAGING_MARK in self.name and Path(destination) == out and not failed:
