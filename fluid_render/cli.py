@@ -10,7 +10,17 @@ from typing import Any, TypeVar
 import click
 
 from fluid_render import __version__
-from fluid_render.emit import stream, tree, write_file, write_tree
+from fluid_render.api.names import namespace_problem
+from fluid_render.emit import (
+    LockUpdate,
+    output_problem,
+    publish_stream,
+    publish_tree,
+    remove_stale_temps,
+    stream,
+    tree,
+    write_files,
+)
 from fluid_render.errors import BuildError
 from fluid_render.load import load_inputs, read_texts
 from fluid_render.pipeline import build as run_build
@@ -41,11 +51,19 @@ def _lock_option(help_text: str) -> Callable[[F], F]:
     )
 
 
+def _namespace(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    problem = namespace_problem(value)
+    if problem:
+        raise click.BadParameter(problem)
+    return value
+
+
 _NAMESPACE_OPTION = click.option(
     "-n",
     "--namespace",
     default="default",
     show_default=True,
+    callback=_namespace,
     help="Namespace of documents that name none.",
 )
 
@@ -120,6 +138,9 @@ def build(
     """Render every object of the specs in INPUTS (files, folders, or - for stdin)."""
     if inject_apps and not passthrough:
         raise click.UsageError("--inject applies to copied documents: add --passthrough")
+    unwritable = output_problem(output, inputs, lock_path) if output is not None else None
+    if unwritable:
+        raise click.UsageError(unwritable)
     try:
         documents = load_inputs(inputs)
         old_text = lock_path.read_text(encoding="utf-8") if lock_path.is_file() else None
@@ -151,12 +172,13 @@ def build(
             )
         if check:
             _check(result.manifests, kube_version)
-        if output is not None:
-            write_tree(output, tree(result.manifests, copied))
-        else:
-            sys.stdout.write(stream(result.manifests, copied))
+        lock_update = None
         if new_text is not None and new_text != old_text:
-            write_file(lock_path, new_text)
+            lock_update = LockUpdate(lock_path, new_text)
+        if output is not None:
+            publish_tree(output, tree(result.manifests, copied), lock_update)
+        else:
+            publish_stream(stream(result.manifests, copied), sys.stdout, lock_update)
     except BuildError as error:
         _fail([str(p) for p in error.problems])
     except OSError as error:
@@ -210,9 +232,9 @@ def inject(
         files = inject_documents(read_texts(apps), facts)
         if not in_place:
             sys.stdout.write(injected_stream(files))
-        for file in files if in_place else []:
-            if file.changed:
-                write_file(Path(file.source), file.text)
+        if in_place:
+            remove_stale_temps(Path(file.source).parent for file in files)
+            write_files({Path(f.source): f.text for f in files if f.changed})
     except BuildError as error:
         _fail([str(p) for p in error.problems])
     except OSError as error:

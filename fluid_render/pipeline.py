@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
+import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.pool import Pool
 
 from fluid_render.bind import Bundle, bind
 from fluid_render.errors import BuildError, Position, Problem, fail_if
@@ -132,8 +136,28 @@ def _render_all(
         environment()  # compile the templates once, before forking
         step = -(-len(bundles) // workers)
         ranges = [(i, min(i + step, len(bundles))) for i in range(0, len(bundles), step)]
-        with get_context("fork").Pool(len(ranges)) as pool:
+        with worker_pool(len(ranges)) as pool:
             parts = pool.starmap(_render_range, ranges)
         return [m for part, _ in parts for m in part], [p for _, part in parts for p in part]
     finally:
         _work = None
+
+
+PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal a process gets when the thread that forked it dies."""
+
+
+def worker_pool(processes: int) -> Pool:
+    """Forked workers that die with the build: a killed build leaves no process behind (they
+    would wait forever on a task queue whose other end they hold themselves)."""
+    return get_context("fork").Pool(processes, initializer=_die_with, initargs=(os.getpid(),))
+
+
+def _die_with(parent: int) -> None:
+    """Ask Linux to kill this worker when its parent dies; exit if that has happened already."""
+    libc_name = ctypes.util.find_library("c")
+    prctl = getattr(ctypes.CDLL(libc_name), "prctl", None) if libc_name else None
+    if prctl is not None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)

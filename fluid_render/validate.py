@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from fluid_render import credentials
 from fluid_render.api import API_VERSION, KINDS
+from fluid_render.api.names import kind_problem, name_problem, namespace_problem
 from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.errors import field_path as field_path
 from fluid_render.load import Document
@@ -102,7 +103,24 @@ def _check_passthrough(doc: Document) -> list[Problem]:
     ]
     if not isinstance(name, str) or not name:
         problems.append(_problem(doc, ("metadata", "name"), "required field is missing"))
+    problems += _place_problems(doc)
     return problems
+
+
+def _place_problems(doc: Document) -> list[Problem]:
+    """The namespace, kind and name of a copied object become folder and file names under -o:
+    each must have the shape Kubernetes accepts, so none can climb out of the output."""
+    metadata = doc.data.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    kind, name, namespace = doc.data.get("kind"), metadata.get("name"), metadata.get("namespace")
+    given_name = isinstance(name, str) and name  # a missing name is reported already
+    no_namespace = namespace in (None, "")  # cluster-scoped, or the -n default
+    checks = [
+        (("kind",), kind_problem(kind) if isinstance(kind, str) else None),
+        (("metadata", "name"), name_problem(name, doc.kind) if given_name else None),
+        (("metadata", "namespace"), None if no_namespace else namespace_problem(namespace)),
+    ]
+    return [_problem(doc, path, message) for path, message in checks if message]
 
 
 def _problem(doc: Document, path: tuple[str | int, ...], message: str) -> Problem:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from fluid_render.emit import OWNED
+from fluid_render.emit import OWNED, staging
 
 from .conftest import ROOT, read_tree, run
 
@@ -213,15 +214,15 @@ def test_an_interrupted_write_leaves_the_previous_tree(
     before = read_tree(out)
     (specs / "c.yaml").write_text(pair("gamma"))
     written = []
+    original = staging._write
 
-    def fail_after_three(self: Path, text: str, encoding: str) -> int:
-        written.append(self)
+    def fail_after_three(*args: Any) -> None:
+        written.append(args)
         if len(written) > 3:
-            raise OSError(28, "No space left on device", str(self))
-        return original(self, text, encoding=encoding)
+            raise OSError(28, "No space left on device", args[0])
+        original(*args)
 
-    original = Path.write_text
-    monkeypatch.setattr(Path, "write_text", fail_after_three)
+    monkeypatch.setattr(staging, "_write", fail_after_three)
     result = run("build", str(specs), "-o", str(out), "--lock", str(specs.parent / "l2"))
     monkeypatch.undo()
     assert result.exit_code == 1 and "No space left on device" in result.stderr

@@ -1,0 +1,87 @@
+"""The ownership file: which files under `-o` fluid-render wrote, and what it wrote into them.
+
+One line per file in `sha256sum` format (`sha256sum -c .fluid-render-owned` checks a tree), so
+a later build can tell a file it may replace from one the user has edited since. Files of
+fluid-render before 0.1.0 listed bare paths; they still read, without hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from fluid_render import __version__
+from fluid_render.errors import BuildError, Position, Problem
+
+OWNED = ".fluid-render-owned"
+HEADER = f"# fluid-render {__version__}: files written by this tool (sha256, path); do not edit\n"
+_HEADER_LINE = re.compile(r"# fluid-render (\S+): .*")
+_HASHED_LINE = re.compile(r"([0-9a-f]{64})  (.+)")
+
+
+@dataclass(frozen=True)
+class Owned:
+    """`files` maps each relative posix path to its sha256 hex ("" when the old format kept
+    none); `version` is the fluid-render that wrote the file (None for the old format)."""
+
+    version: str | None = None
+    files: Mapping[str, str] = field(default_factory=dict)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def render_owned(files: Mapping[str, str]) -> str:
+    """The file's text for `files` (path -> sha256), sorted by path."""
+    return HEADER + "".join(f"{files[path]}  {path}\n" for path in sorted(files))
+
+
+def read_owned(target: Path) -> Owned:
+    """The ownership file of the tree at `target`; no file means nothing is ours."""
+    source = target / OWNED
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Owned()
+    except UnicodeDecodeError:
+        raise BuildError([Problem(Position(str(source), 1, 1), "", "not UTF-8 text")]) from None
+    return parse_owned(text, str(source))
+
+
+def parse_owned(text: str, source: str) -> Owned:
+    version: str | None = None
+    files: dict[str, str] = {}
+    problems: list[Problem] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER_LINE.fullmatch(line)
+        hashed = _HASHED_LINE.fullmatch(line)
+        if number == 1 and header:
+            version = header.group(1)
+            continue
+        path, digest = (hashed.group(2), hashed.group(1)) if hashed else (line.strip(), "")
+        if not path:
+            continue
+        if (version is not None and not hashed) or not _is_relative(path):
+            problems.append(
+                Problem(
+                    Position(source, number, 1),
+                    "",
+                    "not a line fluid-render writes (sha256, two spaces, a relative path); "
+                    "restore the file from git",
+                )
+            )
+            continue
+        files[path] = digest
+    if problems:
+        raise BuildError(problems)
+    return Owned(version, files)
+
+
+def _is_relative(path: str) -> bool:
+    """A path inside the tree: relative, without `..`, `.` or empty parts."""
+    parts = path.split("/")
+    return not PurePosixPath(path).is_absolute() and all(p not in ("", ".", "..") for p in parts)
