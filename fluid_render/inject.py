@@ -29,6 +29,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from fluid_render.errors import BuildError, Position, Problem
+from fluid_render.limits import Budget, check_text
 from fluid_render.load import Document
 from fluid_render.plan.naming import label_key
 from fluid_render.render import FLUX_SUBSTITUTE, Manifest
@@ -224,7 +225,11 @@ def inject_documents(
     """Inject every document of every file; all problems of all files are raised together."""
     problems: list[Problem] = []
     files: list[tuple[str, str, list[_Region], list[_Doc | None]]] = []
+    budget = Budget()
     for source, text in documents_text_by_source.items():
+        if exceeded := check_text(text, source, budget):
+            problems += exceeded
+            continue
         regions = _split(text, source, problems)
         docs = [_parse(text[r.start : r.end], source, r.line, r.column, problems) for r in regions]
         files.append((source, text, regions, docs))

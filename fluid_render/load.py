@@ -10,17 +10,34 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import yaml
 
 from fluid_render.errors import BuildError, Position, Problem
+from fluid_render.limits import MAX_FILE_BYTES, Budget, check_document, check_size
 
 if not getattr(yaml, "__with_libyaml__", False):  # pragma: no cover - depends on the wheel
     raise ImportError("fluid-render needs PyYAML built with libyaml (pip install --force PyYAML)")
 
 STDIN = "-"
+_CHUNK = 64 * 1024
 YamlPath = tuple[str | int, ...]
+# What PyYAML's constructors raise on a tagged value they cannot read (`!!int abc`, a date
+# 2001-13-45, `!!timestamp x`, `!!bool maybe`) instead of a YAMLError.
+_CONSTRUCTOR_FAILURES = (ValueError, TypeError, LookupError, AttributeError, ArithmeticError)
+
+
+class _Loader(yaml.CSafeLoader):
+    """libyaml's safe loader, with every value it cannot construct a positioned YAML error."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except _CONSTRUCTOR_FAILURES:
+            # The value is not quoted: it may be a credential in a field meant for one.
+            message = f"cannot read this value as {node.tag.rsplit(':', 1)[-1]}"
+            raise yaml.constructor.ConstructorError(None, None, message, node.start_mark) from None
 
 
 @dataclass(frozen=True)
@@ -52,9 +69,10 @@ def load_inputs(inputs: Sequence[str], stdin: TextIO | None = None) -> list[Docu
     """Load every file named (folders recursively, `-` for stdin), reporting all problems."""
     documents: list[Document] = []
     problems: list[Problem] = []
-    for label, text in _read_sources(inputs, stdin or sys.stdin, problems):
+    budget = Budget()
+    for label, text in _read_sources(inputs, stdin or sys.stdin, problems, budget):
         try:
-            documents.extend(parse_documents(text, label))
+            documents.extend(parse_documents(text, label, budget))
         except BuildError as error:
             problems.extend(error.problems)
     if problems:
@@ -66,20 +84,68 @@ def read_texts(inputs: Sequence[str], stdin: TextIO | None = None) -> dict[str, 
     """The text of every file named, by label, for commands that edit files as they are."""
     problems: list[Problem] = []
     texts: dict[str, str] = {}
-    for label, text in _read_sources(inputs, stdin or sys.stdin, problems):
+    for label, text in _read_sources(inputs, stdin or sys.stdin, problems, Budget()):
         texts.setdefault(label, text)
     if problems:
         raise BuildError(problems)
     return texts
 
 
+def read_file(path: Path, budget: Budget | None = None) -> str:
+    """A file's text, refused (a positioned BuildError) when too large or not UTF-8."""
+    try:
+        with path.open("rb") as file:
+            data = _read_at_most(file, MAX_FILE_BYTES + 1)
+    except OSError as error:
+        where = Position(str(path), 1, 1)
+        raise BuildError([Problem(where, "", f"cannot read: {error.strerror or error}")]) from None
+    return _decode(data, str(path), budget or Budget())
+
+
+def _read_at_most(stream: BinaryIO, limit: int) -> bytes:
+    """Up to `limit` bytes, in chunks: `read(limit)` would allocate all of them for any file."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit and (chunk := stream.read(min(_CHUNK, limit - size))):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _read_stdin(stdin: TextIO, budget: Budget) -> str:
+    """Bytes when the stream has them, so text that is not UTF-8 is an error, not a crash."""
+    binary = getattr(stdin, "buffer", None)
+    if binary is not None:
+        return _decode(_read_at_most(binary, MAX_FILE_BYTES + 1), "<stdin>", budget)
+    text = stdin.read(MAX_FILE_BYTES + 1)
+    check_size(len(text.encode("utf-8", "surrogatepass")), "<stdin>", budget)
+    return text
+
+
+def _decode(data: bytes, source: str, budget: Budget) -> str:
+    check_size(len(data), source, budget)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        where = Position(source, *_line_and_column(data, error.start))
+        raise BuildError([Problem(where, "", "not UTF-8 text")]) from None
+
+
+def _line_and_column(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
+
+
 def _read_sources(
-    inputs: Sequence[str], stdin: TextIO, problems: list[Problem]
+    inputs: Sequence[str], stdin: TextIO, problems: list[Problem], budget: Budget
 ) -> Iterator[tuple[str, str]]:
     """Files, folders (every *.yaml and *.yml below, hidden ones skipped) and `-` for stdin."""
     for given in inputs:
         if given == STDIN:
-            yield "<stdin>", stdin.read()
+            try:
+                yield "<stdin>", _read_stdin(stdin, budget)
+            except BuildError as error:
+                problems.extend(error.problems)
             continue
         path = Path(given)
         if path.is_dir():
@@ -93,9 +159,11 @@ def _read_sources(
             continue
         for file in files:
             try:
-                yield str(file), file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as error:
-                problems.append(Problem(Position(str(file), 1, 1), "", f"cannot read: {error}"))
+                text = read_file(file, budget)
+            except BuildError as error:
+                problems.extend(error.problems)
+                continue
+            yield str(file), text
 
 
 def _spec_files(folder: Path) -> Iterator[Path]:
@@ -108,9 +176,14 @@ def _spec_files(folder: Path) -> Iterator[Path]:
             yield path
 
 
-def parse_documents(text: str, source: str) -> list[Document]:
-    """Parse a multi-document YAML stream; empty documents are skipped."""
-    loader = yaml.CSafeLoader(text)
+def parse_documents(text: str, source: str, budget: Budget | None = None) -> list[Document]:
+    """Parse a multi-document YAML stream; empty documents are skipped.
+
+    Each document's node graph is checked against the limits before it is indexed or
+    constructed, the only steps that expand aliases.
+    """
+    budget = budget or Budget()
+    loader = _Loader(text)
     documents: list[Document] = []
     problems: list[Problem] = []
     try:
@@ -118,6 +191,7 @@ def parse_documents(text: str, source: str) -> list[Document]:
             node = loader.get_node()
             if node is None:
                 continue
+            check_document(node, source, budget)
             positions: dict[YamlPath, Position] = {}
             _index(node, (), source, positions, problems)
             data = loader.construct_document(node)
@@ -136,6 +210,8 @@ def parse_documents(text: str, source: str) -> list[Document]:
         problems.append(Problem(where, "", f"invalid YAML: {error.problem or error.context}"))
     except yaml.YAMLError as error:
         problems.append(Problem(Position(source, 1, 1), "", f"invalid YAML: {error}"))
+    except BuildError as error:
+        problems.extend(error.problems)
     finally:
         loader.dispose()
     if problems:
