@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import IntEnum
 
 
 @dataclass(frozen=True, order=True)
@@ -55,3 +56,17 @@ def fail_if(problems: list[Problem]) -> None:
     """Raise once at the end of a stage so all of its problems are reported together."""
     if problems:
         raise BuildError(problems)
+
+
+class ExitStatus(IntEnum):
+    """What every command exits with; the README's table of exit codes lists the same."""
+
+    SUCCESS = 0
+    ERROR = 1
+    """Invalid input, an unreadable file, or an out-of-date lock with --frozen-lock."""
+    USAGE = 2
+    """Wrong options or arguments (click's code for its own usage errors)."""
+    INTERNAL = 70
+    """A bug of fluid-render: EX_SOFTWARE of sysexits.h."""
+    BROKEN_PIPE = 141
+    """Stdout closed by its reader (`| head`): 128 + SIGPIPE, what shells report for cat or git."""

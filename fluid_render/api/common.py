@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -292,7 +293,42 @@ def _quantity(value: Any) -> str:
             '"{value}" is not a Kubernetes quantity (examples: "500Mi", "2Gi", "1.5", "100m")',
             {"value": text},
         )
+    if _quantity_value(text).copy_abs() > _MAX_QUANTITY:
+        raise PydanticCustomError("quantity_range", QuantityRange.MESSAGE)
     return text
+
+
+_MAX_QUANTITY = 2**63 - 1
+"""Kubernetes caps every quantity at this magnitude (k8s.io/apimachinery resource.Quantity)."""
+_QUANTITY_SCALE: dict[str, int | Decimal] = {
+    **{suffix: 1024 ** (power + 1) for power, suffix in enumerate(["Ki", "Mi", "Gi", "Ti", "Pi"])},
+    "Ei": 1024**6,
+    **{suffix: Decimal(10) ** (3 * power) for power, suffix in enumerate("kMGTPE", start=1)},
+    **{suffix: Decimal(10) ** (-3 * power) for power, suffix in enumerate("mun", start=1)},
+    "": 1,
+}
+
+
+def _quantity_value(text: str) -> Decimal:
+    """A well-formed quantity's value, compared without rounding: `1e999999999` stays exact."""
+    match = re.fullmatch(r"([+-]?[0-9.]*)(.*)", text, re.DOTALL)
+    number, suffix = match.groups() if match else ("0", "")
+    scale = _QUANTITY_SCALE.get(suffix)
+    return Decimal(number + suffix) if scale is None else Decimal(number) * scale
+
+
+@dataclass(frozen=True)
+class QuantityRange(_Rule):
+    """Every quantity of a comma-separated list within what Kubernetes quantities hold."""
+
+    MESSAGE = "must be at most 2^63-1 in its unit, as Kubernetes quantities are"
+
+    def check(self, value: Any) -> str | None:
+        values = [_quantity_value(part) for part in str(value).split(",")]
+        return self.MESSAGE if any(v.copy_abs() > _MAX_QUANTITY for v in values) else None
+
+    def error_type(self) -> str:
+        return "quantity_range"
 
 
 Quantity = Annotated[
@@ -313,6 +349,7 @@ QuotaList = Annotated[
         QUOTA_LIST_PATTERN,
         'must be at least two comma-separated quantities, e.g. "200Gi,100Gi"',
     ),
+    QuantityRange(),
 ]
 
 ImagePullPolicy = Literal["Always", "IfNotPresent", "Never"]
