@@ -24,13 +24,14 @@ from typing import Any
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.limits import Budget, check_text
-from fluid_render.load import Document
+from fluid_render.load import CONSTRUCTOR_FAILURES, Document, cannot_construct, yaml_problem
 from fluid_render.plan.naming import label_key
 from fluid_render.render import FLUX_SUBSTITUTE, Manifest
 
@@ -332,10 +333,8 @@ def _split(text: str, source: str, problems: list[Problem]) -> list[_Region]:
                 column = start - (text.rfind("\n", 0, start) + 1)
                 regions.append(_Region(start, max(end, start), line, column, preamble))
                 boundary = event.end_mark.index
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = Position(source, mark.line + 1, mark.column + 1) if mark else Position(source, 1, 1)
-        problems.append(Problem(where, "", f"invalid YAML: {error.problem or error.context}"))
+    except yaml.YAMLError as error:
+        problems.append(yaml_problem(error, source, text))
         return []
     return regions
 
@@ -379,9 +378,22 @@ def _lc(node: Any) -> tuple[int, int]:
         return 0, 0
 
 
+class _Constructor(RoundTripConstructor):
+    """ruamel's round-trip constructor, with a value it cannot construct a positioned error."""
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except CONSTRUCTOR_FAILURES:
+            raise ConstructorError(
+                None, None, cannot_construct(node.tag), node.start_mark
+            ) from None
+
+
 @cache
 def _loader() -> YAML:
     loader = YAML(typ="rt")
+    loader.Constructor = _Constructor
     loader.preserve_quotes = True
     return loader
 

@@ -23,9 +23,14 @@ if not getattr(yaml, "__with_libyaml__", False):  # pragma: no cover - depends o
 STDIN = "-"
 _CHUNK = 64 * 1024
 YamlPath = tuple[str | int, ...]
-# What PyYAML's constructors raise on a tagged value they cannot read (`!!int abc`, a date
-# 2001-13-45, `!!timestamp x`, `!!bool maybe`) instead of a YAMLError.
-_CONSTRUCTOR_FAILURES = (ValueError, TypeError, LookupError, AttributeError, ArithmeticError)
+CONSTRUCTOR_FAILURES = (ValueError, TypeError, LookupError, AttributeError, ArithmeticError)
+"""What PyYAML's and ruamel's constructors raise, instead of a YAML error, on a value they
+cannot read: `!!int abc`, a date 2001-13-45, `!!timestamp x`, `!!bool maybe`."""
+
+
+def cannot_construct(tag: object) -> str:
+    """The message for such a value; it never quotes the value, which may be a credential."""
+    return f"cannot read this value as {str(tag).rsplit(':', 1)[-1]}"
 
 
 class _Loader(yaml.CSafeLoader):
@@ -34,9 +39,8 @@ class _Loader(yaml.CSafeLoader):
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep)
-        except _CONSTRUCTOR_FAILURES:
-            # The value is not quoted: it may be a credential in a field meant for one.
-            message = f"cannot read this value as {node.tag.rsplit(':', 1)[-1]}"
+        except CONSTRUCTOR_FAILURES:
+            message = cannot_construct(node.tag)
             raise yaml.constructor.ConstructorError(None, None, message, node.start_mark) from None
 
 
@@ -204,12 +208,8 @@ def parse_documents(text: str, source: str, budget: Budget | None = None) -> lis
                 continue
             raw = text[node.start_mark.index : node.end_mark.index].rstrip() + "\n"
             documents.append(Document(data, source, positions, raw))
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = Position(source, mark.line + 1, mark.column + 1) if mark else Position(source, 1, 1)
-        problems.append(Problem(where, "", f"invalid YAML: {error.problem or error.context}"))
     except yaml.YAMLError as error:
-        problems.append(Problem(Position(source, 1, 1), "", f"invalid YAML: {error}"))
+        problems.append(yaml_problem(error, source, text))
     except BuildError as error:
         problems.extend(error.problems)
     finally:
@@ -217,6 +217,21 @@ def parse_documents(text: str, source: str, budget: Budget | None = None) -> lis
     if problems:
         raise BuildError(problems)
     return documents
+
+
+def yaml_problem(error: yaml.YAMLError, source: str, text: str) -> Problem:
+    """libyaml's error where it happened; a reader error (a control character) has an offset."""
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        where = Position(source, mark.line + 1, mark.column + 1) if mark else Position(source, 1, 1)
+        return Problem(where, "", f"invalid YAML: {error.problem or error.context}")
+    if isinstance(error, yaml.reader.ReaderError):
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        code = f" (#x{error.character:04x})" if isinstance(error.character, int) else ""
+        message = f"invalid YAML: a control character{code} is not allowed"
+        return Problem(Position(source, line, column), "", message)
+    return Problem(Position(source, 1, 1), "", f"invalid YAML: {type(error).__name__}")
 
 
 def _position(node: yaml.Node, source: str) -> Position:
