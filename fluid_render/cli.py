@@ -7,7 +7,7 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -83,29 +83,60 @@ _NAMESPACE_OPTION = click.option(
 class _Guarded(click.Group):
     """One error boundary around every command, so no input or environment gives a traceback.
 
-    Problems of the input and unreadable or unwritable files exit ERROR; a stdout closed by its
-    reader exits BROKEN_PIPE quietly, as cat and git do; anything else is a bug of ours: one
-    line and INTERNAL (a traceback with FLUID_RENDER_DEBUG=1).
+    It wraps click's whole `main` (option parsing, callbacks, --help and --version included),
+    reporting click's own errors as click does. Problems of the input and unreadable or
+    unwritable files exit ERROR; a stdout closed by its reader exits BROKEN_PIPE quietly, as cat
+    and git do; anything else is a bug of ours: one line and INTERNAL (a traceback with
+    FLUID_RENDER_DEBUG=1).
     """
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, *, standalone_mode: bool = True, **extra: Any
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, standalone_mode=False, **extra)
         try:
-            result = super().invoke(ctx)
-            sys.stdout.flush()
-            return result
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            status = super().main(args, standalone_mode=False, **extra)
+            _flush_stdout()
+        except SystemExit as done:
+            # click answers a stdout closed while it parses (`--help | head -0`) by wrapping
+            # sys.stdout in a _PacifyFlushWrapper and exiting 1.
+            if done.code == 1 and type(sys.stdout).__name__ == "_PacifyFlushWrapper":
+                _stdout_closed()
             raise
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(ExitStatus.ERROR)
         except BuildError as error:
             _fail([str(p) for p in error.problems])
         except BrokenPipeError:
             _stdout_closed()
         except OSError as error:
-            _fail([f"{error.filename or ''}: {error.strerror or error}"])
+            _fail([_os_error(error)])
         except Exception as error:
             if os.environ.get(DEBUG_ENV) == "1":
                 raise
             click.echo(_internal_error(error), err=True)
             sys.exit(ExitStatus.INTERNAL)
+        sys.exit(status if isinstance(status, int) else ExitStatus.SUCCESS)
+
+
+def _flush_stdout() -> None:
+    """The output still buffered, written inside the guard: a full disk names stdout."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, "<stdout>") from None
+
+
+def _os_error(error: OSError) -> str:
+    reason = error.strerror or type(error).__name__
+    return f"{error.filename}: {reason}" if error.filename else reason
 
 
 def _stdout_closed() -> NoReturn:
@@ -319,7 +350,7 @@ def _fail_unless_pipe(error: OSError) -> NoReturn:
     """A file that cannot be read or written; a closed stdout is the guard's to handle."""
     if isinstance(error, BrokenPipeError):
         raise error
-    _fail([f"{error.filename or ''}: {error.strerror or error}"])
+    _fail([_os_error(error)])
 
 
 def _fail(lines: list[str]) -> NoReturn:

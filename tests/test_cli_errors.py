@@ -111,6 +111,29 @@ def test_a_closed_stdout_exits_quietly_with_a_large_output(tmp_path: Path) -> No
     assert (done.returncode, done.stderr) == (ExitStatus.BROKEN_PIPE, b"")
 
 
+def test_a_closed_stdout_while_click_prints_help_exits_the_same() -> None:
+    done = _closed_pipe_run("--help")
+    assert (done.returncode, done.stderr) == (ExitStatus.BROKEN_PIPE, b"")
+
+
+@pytest.mark.parametrize(
+    "args", [["--version"], ["build", "--help"], ["build", "SPEC", "--lock", "LOCK"]]
+)
+def test_a_full_disk_on_stdout_is_an_error(spec_file: Path, args: list[str]) -> None:
+    if not Path("/dev/full").is_char_device():
+        pytest.skip("no /dev/full")
+    places = {"SPEC": str(spec_file), "LOCK": str(spec_file.parent / "l")}
+    code = "from fluid_render.cli import main; main()"
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-c", code, *(places.get(a, a) for a in args)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+    assert (done.returncode, done.stderr) == (ExitStatus.ERROR, b"error: No space left on device\n")
+
+
 # --- input and environment --------------------------------------------------------------------
 
 
