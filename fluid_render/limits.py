@@ -11,6 +11,7 @@ before ruamel's round-trip loader sees it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 
 import yaml
 
@@ -69,20 +70,20 @@ def check_document(root: yaml.Node, source: str, budget: Budget) -> None:
             _finish(walk, node)
         elif id(node) in walk.sizes or id(node) in walk.open:
             _alias(walk, node, where, depth)
+        elif isinstance(node, yaml.ScalarNode):
+            _visit(walk, node, where, depth)
         else:
             _visit(walk, node, where, depth)
             walk.open.add(id(node))
             stack.append((node, where, depth, True))
-            stack.extend((child, at, depth + 1, False) for child, at in reversed(_children(node)))
+            stack.extend((child, at, depth + 1, False) for child, at in reversed(_located(node)))
 
 
-def _children(node: yaml.Node) -> list[tuple[yaml.Node, yaml.Node]]:
+def _located(node: yaml.Node) -> list[tuple[yaml.Node, yaml.Node]]:
     """Each child with the node that best locates it (the key for a mapping's value)."""
     if isinstance(node, yaml.MappingNode):
         return [pair for key, value in node.value for pair in ((key, key), (value, key))]
-    if isinstance(node, yaml.SequenceNode):
-        return [(item, node) for item in node.value]
-    return []
+    return [(item, node) for item in node.value]
 
 
 def _visit(walk: _Walk, node: yaml.Node, where: yaml.Node, depth: int) -> None:
@@ -100,6 +101,7 @@ def _visit(walk: _Walk, node: yaml.Node, where: yaml.Node, depth: int) -> None:
                 f"a number of {length} characters; at most {MAX_NUMBER_LENGTH} "
                 "(quote it if it is text)",
             )
+        walk.sizes[id(node)] = (1, length, 0)
         _charge(walk, where, 1, length)
     else:
         _charge(walk, where, 1, 0)
@@ -119,15 +121,16 @@ def _alias(walk: _Walk, node: yaml.Node, where: yaml.Node, depth: int) -> None:
 
 
 def _finish(walk: _Walk, node: yaml.Node) -> None:
-    """Record a finished subtree's expanded size: nodes, scalar characters, levels of nesting."""
+    """Record a finished collection's expanded size: nodes, scalar characters, nesting."""
     walk.open.discard(id(node))
-    children = [walk.sizes[id(child)] for child, _ in _children(node)]
-    own_chars = len(node.value) if isinstance(node, yaml.ScalarNode) else 0
-    walk.sizes[id(node)] = (
-        1 + sum(c[0] for c in children),
-        own_chars + sum(c[1] for c in children),
-        max((c[2] for c in children), default=0) + isinstance(node, yaml.CollectionNode),
-    )
+    children = node.value if isinstance(node, yaml.SequenceNode) else chain(*node.value)
+    nodes, chars, height = 1, 0, 0
+    for child in children:
+        child_nodes, child_chars, child_height = walk.sizes[id(child)]
+        nodes += child_nodes
+        chars += child_chars
+        height = max(height, child_height)
+    walk.sizes[id(node)] = (nodes, chars, height + 1)
 
 
 def _charge(walk: _Walk, where: yaml.Node, nodes: int, chars: int) -> None:

@@ -130,8 +130,19 @@ def test_small_aliases_load_as_their_anchors(shared: list[Any], uses: list[int])
     """PyYAML's emitter writes an anchor and aliases for an object used twice: it loads back."""
     data = {"kind": "K", "uses": [shared[i % len(shared)] for i in uses], "all": shared}
     text = yaml.safe_dump(data)
-    [doc] = parse_documents(text, "f")
+    budget = Budget()
+    [doc] = parse_documents(text, "f", budget)
     assert doc.data == data
+    # the budget was charged with exactly the nodes of the expanded data
+    assert MAX_NODES - budget.nodes == expanded_nodes(data)
+
+
+def expanded_nodes(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(expanded_nodes(k) + expanded_nodes(v) for k, v in value.items())
+    if isinstance(value, list):
+        return 1 + sum(expanded_nodes(item) for item in value)
+    return 1
 
 
 def test_a_merge_key_still_works() -> None:
