@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
 import re
 import sys
@@ -95,6 +97,8 @@ class _Guarded(click.Group):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, standalone_mode=False, **extra)
+        if sys.stdout is None:  # started with stdout closed (`>&-`)
+            sys.stdout = _ClosedStdout()
         try:
             status = super().main(args, standalone_mode=False, **extra)
             _flush_stdout()
@@ -122,6 +126,13 @@ class _Guarded(click.Group):
             click.echo(_internal_error(error), err=True)
             sys.exit(ExitStatus.INTERNAL)
         sys.exit(status if isinstance(status, int) else ExitStatus.SUCCESS)
+
+
+class _ClosedStdout(io.StringIO):
+    """Stands for a stdout the command was started without: writing to it is an error."""
+
+    def write(self, _text: str) -> int:
+        raise OSError(errno.EBADF, "closed when fluid-render started", "<stdout>")
 
 
 def _flush_stdout() -> None:

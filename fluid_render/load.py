@@ -116,8 +116,10 @@ def _read_at_most(stream: BinaryIO, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _read_stdin(stdin: TextIO, budget: Budget) -> str:
+def _read_stdin(stdin: TextIO | None, budget: Budget) -> str:
     """Bytes when the stream has them, so text that is not UTF-8 is an error, not a crash."""
+    if stdin is None:  # started with stdin closed (`<&-`)
+        raise BuildError([Problem(Position("<stdin>", 1, 1), "", "cannot read: stdin is closed")])
     binary = getattr(stdin, "buffer", None)
     if binary is not None:
         return _decode(_read_at_most(binary, MAX_FILE_BYTES + 1), "<stdin>", budget)
@@ -141,7 +143,7 @@ def _line_and_column(data: bytes, offset: int) -> tuple[int, int]:
 
 
 def _read_sources(
-    inputs: Sequence[str], stdin: TextIO, problems: list[Problem], budget: Budget
+    inputs: Sequence[str], stdin: TextIO | None, problems: list[Problem], budget: Budget
 ) -> Iterator[tuple[str, str]]:
     """Files, folders (every *.yaml and *.yml below, hidden ones skipped) and `-` for stdin."""
     for given in inputs:

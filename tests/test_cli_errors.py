@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -132,6 +133,25 @@ def test_a_full_disk_on_stdout_is_an_error(spec_file: Path, args: list[str]) -> 
             check=False,
         )
     assert (done.returncode, done.stderr) == (ExitStatus.ERROR, b"error: No space left on device\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "redirect", "message"),
+    [
+        (["build", "-"], "<&-", b"error: <stdin>:1:1: cannot read: stdin is closed\n"),
+        (["build", "SPEC"], ">&-", b"error: <stdout>: closed when fluid-render started\n"),
+        (["--version"], ">&-", b"error: <stdout>: closed when fluid-render started\n"),
+    ],
+)
+def test_a_standard_stream_closed_at_start(
+    spec_file: Path, args: list[str], redirect: str, message: bytes
+) -> None:
+    command = [sys.executable, "-c", "from fluid_render.cli import main; main()"]
+    command += [str(spec_file) if a == "SPEC" else a for a in args]
+    command += ["--lock", str(spec_file.parent / "l")] if "build" in args else []
+    script = " ".join(shlex.quote(part) for part in command) + " " + redirect
+    done = subprocess.run(["sh", "-c", script], stderr=subprocess.PIPE, check=False)
+    assert (done.returncode, done.stderr) == (ExitStatus.ERROR, message)
 
 
 # --- input and environment --------------------------------------------------------------------
