@@ -241,3 +241,18 @@ def test_a_file_that_is_not_utf8_is_a_positioned_error(tmp_path: Path) -> None:
     (tmp_path / "latin1.yaml").write_bytes(b"kind: K\nname: caf\xe9\n")
     with pytest.raises(BuildError, match=r"latin1.yaml:2:10: not UTF-8 text"):
         load_inputs([str(tmp_path)])
+
+
+@pytest.mark.parametrize(
+    "key", ["../etc", "a/b/c", "Default/alpha", "default/1alpha", "n" * 64 + "/a", "default/", "/x"]
+)
+def test_lock_keys_are_a_namespace_and_a_name(key: str) -> None:
+    text = f"version: 1\nruntimes:\n  {key!r}:\n    master.rpc: 20000\n"
+    with pytest.raises(BuildError, match=r"^lock:3:3: key must be <namespace>/<name>"):
+        parse_lock(text, "lock")
+
+
+def test_a_lock_key_of_the_longest_names_is_read() -> None:
+    key = "n" * 63 + "/" + "a" * 63
+    lock = parse_lock(f"version: 1\nruntimes:\n  {key}:\n    master.rpc: 20000\n", "lock")
+    assert lock.runtimes == {key: {"master.rpc": 20000}}
