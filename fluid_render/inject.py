@@ -26,6 +26,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString
 from ruamel.yaml.tokens import CommentToken
 
@@ -379,12 +380,15 @@ def _lc(node: Any) -> tuple[int, int]:
 
 
 class _Constructor(RoundTripConstructor):
-    """ruamel's round-trip constructor, with a value it cannot construct a positioned error."""
+    """ruamel's round-trip constructor, with a value it cannot construct a positioned error
+    that does not quote it (ruamel's own says `failed to construct timestamp from "x"`)."""
 
     def construct_object(self, node: Any, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep)
-        except CONSTRUCTOR_FAILURES:
+        except (*CONSTRUCTOR_FAILURES, ConstructorError) as error:
+            if isinstance(error, ConstructorError) and not isinstance(node, ScalarNode):
+                raise
             raise ConstructorError(
                 None, None, cannot_construct(node.tag), node.start_mark
             ) from None

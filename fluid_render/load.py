@@ -30,16 +30,19 @@ cannot read: `!!int abc`, a date 2001-13-45, `!!timestamp x`, `!!bool maybe`."""
 
 def cannot_construct(tag: object) -> str:
     """The message for such a value; it never quotes the value, which may be a credential."""
-    return f"cannot read this value as {str(tag).rsplit(':', 1)[-1]}"
+    return f"cannot read this value as {str(tag).removeprefix('tag:yaml.org,2002:')}"
 
 
 class _Loader(yaml.CSafeLoader):
-    """libyaml's safe loader, with every value it cannot construct a positioned YAML error."""
+    """libyaml's safe loader, with every value it cannot construct a positioned YAML error
+    that does not quote it."""
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep)
-        except CONSTRUCTOR_FAILURES:
+        except (*CONSTRUCTOR_FAILURES, yaml.constructor.ConstructorError) as error:
+            if isinstance(error, yaml.MarkedYAMLError) and not isinstance(node, yaml.ScalarNode):
+                raise
             message = cannot_construct(node.tag)
             raise yaml.constructor.ConstructorError(None, None, message, node.start_mark) from None
 
