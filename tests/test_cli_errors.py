@@ -383,6 +383,7 @@ def test_any_yamlish_lock_and_inject_input_give_a_clean_exit(tmp_path: Path, tex
         ("a: !!int abc", 4, "invalid YAML: cannot read this value as int"),
         ("a: !!float s3cr3t", 4, "invalid YAML: cannot read this value as float"),
         ("a: !!bool maybe", 4, "invalid YAML: cannot read this value as bool"),
+        ("a: !!timestamp s3cr3t", 4, "invalid YAML: cannot read this value as timestamp"),
         ("a: x\x1fy", 5, "invalid YAML: a control character (#x001f) is not allowed"),
     ],
 )
