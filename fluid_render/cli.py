@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import io
+import os
+import re
 import sys
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -21,8 +27,8 @@ from fluid_render.emit import (
     tree,
     write_files,
 )
-from fluid_render.errors import BuildError
-from fluid_render.load import load_inputs, read_texts
+from fluid_render.errors import BuildError, ExitStatus
+from fluid_render.load import load_inputs, read_file, read_texts
 from fluid_render.pipeline import build as run_build
 from fluid_render.plan.lock import parse_lock, render_lock
 from fluid_render.plan.operations import KUBECTL_IMAGE
@@ -31,13 +37,39 @@ from fluid_render.render import Manifest
 
 DEFAULT_LOCK = "fluid-render.lock"
 F = TypeVar("F", bound=Callable[..., Any])
+# The Kubernetes versions whose schemas kubernetes-validate 1.37.0 ships, for --validate.
+OLDEST_KUBE_VERSION = (1, 25)
+NEWEST_KUBE_VERSION = (1, 37)
+DEBUG_ENV = "FLUID_RENDER_DEBUG"
+REPORT_URL = "https://github.com/fluid-render/fluid-render/issues"
+_PORT_RANGE = re.compile(r"([0-9]{1,5})-([0-9]{1,5})")
+_KUBE_VERSION = re.compile(r"v?([0-9]{1,3})\.([0-9]{1,3})(?:\.[0-9]{1,3})?")
 
 
 def _port_range(_ctx: click.Context, _param: click.Parameter, value: str) -> PortRange:
-    low, _, high = value.partition("-")
-    if not (low.isdigit() and high.isdigit() and 0 < int(low) <= int(high) < 65536):
-        raise click.BadParameter("expected LOW-HIGH, e.g. 20000-25000")
-    return PortRange(int(low), int(high))
+    match = _PORT_RANGE.fullmatch(value)
+    low, high = (int(match[1]), int(match[2])) if match else (0, 0)
+    if not 0 < low <= high <= 65535:
+        raise click.BadParameter(
+            "expected LOW-HIGH with 1 <= LOW <= HIGH <= 65535, e.g. 20000-25000"
+        )
+    return PortRange(low, high)
+
+
+def _kube_version(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """X.Y within the versions kubernetes-validate has schemas for."""
+    match = _KUBE_VERSION.fullmatch(value)
+    version = (int(match[1]), int(match[2])) if match else None
+    if version is None or not OLDEST_KUBE_VERSION <= version <= NEWEST_KUBE_VERSION:
+        oldest, newest = (".".join(map(str, v)) for v in (OLDEST_KUBE_VERSION, NEWEST_KUBE_VERSION))
+        raise click.BadParameter(f"expected a version X.Y from {oldest} to {newest}")
+    return f"{version[0]}.{version[1]}"
+
+
+def _image(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    if not value or any(c.isspace() or not c.isprintable() for c in value):
+        raise click.BadParameter("expected an image reference, without spaces")
+    return value
 
 
 def _lock_option(help_text: str) -> Callable[[F], F]:
@@ -68,7 +100,98 @@ _NAMESPACE_OPTION = click.option(
 )
 
 
-@click.group()
+class _Guarded(click.Group):
+    """One error boundary around every command, so no input or environment gives a traceback.
+
+    It wraps click's whole `main` (option parsing, callbacks, --help and --version included),
+    reporting click's own errors as click does. Problems of the input and unreadable or
+    unwritable files exit ERROR; a stdout closed by its reader exits BROKEN_PIPE quietly, as cat
+    and git do; anything else is a bug of ours: one line and INTERNAL (a traceback with
+    FLUID_RENDER_DEBUG=1).
+    """
+
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, *, standalone_mode: bool = True, **extra: Any
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, standalone_mode=False, **extra)
+        if sys.stdout is None:  # started with stdout closed (`>&-`)
+            sys.stdout = _ClosedStdout()
+        try:
+            status = super().main(args, standalone_mode=False, **extra)
+            _flush_stdout()
+        except SystemExit as done:
+            # click answers a stdout closed while it parses (`--help | head -0`) by wrapping
+            # sys.stdout in a _PacifyFlushWrapper and exiting 1.
+            if done.code == 1 and type(sys.stdout).__name__ == "_PacifyFlushWrapper":
+                _stdout_closed()
+            raise
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(ExitStatus.ERROR)
+        except BuildError as error:
+            _fail([str(p) for p in error.problems])
+        except BrokenPipeError:
+            _stdout_closed()
+        except OSError as error:
+            _fail([_os_error(error)])
+        except Exception as error:
+            if os.environ.get(DEBUG_ENV) == "1":
+                raise
+            click.echo(_internal_error(error), err=True)
+            sys.exit(ExitStatus.INTERNAL)
+        sys.exit(status if isinstance(status, int) else ExitStatus.SUCCESS)
+
+
+class _ClosedStdout(io.StringIO):
+    """Stands for a stdout the command was started without: writing to it is an error."""
+
+    def write(self, _text: str) -> int:
+        raise OSError(errno.EBADF, "closed when fluid-render started", "<stdout>")
+
+
+def _flush_stdout() -> None:
+    """The output still buffered, written inside the guard: a full disk names stdout."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, "<stdout>") from None
+
+
+def _os_error(error: OSError) -> str:
+    reason = error.strerror or type(error).__name__
+    return f"{error.filename}: {reason}" if error.filename else reason
+
+
+def _stdout_closed() -> NoReturn:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail again."""
+    # A test runner's captured stdout has no file descriptor, and nothing to flush into a pipe.
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(ExitStatus.BROKEN_PIPE)
+
+
+def _internal_error(error: Exception) -> str:
+    """The exception's type and where in fluid-render it was raised, never its message:
+    messages of libraries quote the values they failed on, and a value may be a credential."""
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [f for f in frames if f"{os.sep}fluid_render{os.sep}" in f.filename] or frames
+    where = ""
+    if ours:
+        path = ours[-1].filename
+        where = f" at {path[path.rfind(f'{os.sep}fluid_render{os.sep}') + 1 :]}:{ours[-1].lineno}"
+    return (
+        f"internal error: {type(error).__name__}{where}; please report at {REPORT_URL} "
+        f"with the command you ran ({DEBUG_ENV}=1 shows the traceback)"
+    )
+
+
+@click.group(cls=_Guarded)
 @click.version_option(__version__, prog_name="fluid-render")
 def main() -> None:
     """Compile Fluid Dataset and AlluxioRuntime specs into Kubernetes manifests for GitOps."""
@@ -114,13 +237,15 @@ def main() -> None:
     "--kubectl-image",
     default=KUBECTL_IMAGE,
     show_default=True,
+    callback=_image,
     help="Image of the init containers that wait for a `runAfter` predecessor's Job.",
 )
 @click.option(
     "--kube-version",
     default="1.31",
     show_default=True,
-    help="Kubernetes version whose schemas --validate uses.",
+    callback=_kube_version,
+    help="Kubernetes version whose schemas --validate uses (1.25 to 1.37).",
 )
 def build(
     inputs: tuple[str, ...],
@@ -143,7 +268,7 @@ def build(
         raise click.UsageError(unwritable)
     try:
         documents = load_inputs(inputs)
-        old_text = lock_path.read_text(encoding="utf-8") if lock_path.is_file() else None
+        old_text = read_file(lock_path) if lock_path.is_file() else None
         lock = parse_lock(old_text, str(lock_path)) if old_text is not None else Lock()
         result = run_build(
             documents,
@@ -182,7 +307,7 @@ def build(
     except BuildError as error:
         _fail([str(p) for p in error.problems])
     except OSError as error:
-        _fail([f"{error.filename or ''}: {error.strerror or error}"])
+        _fail_unless_pipe(error)
 
 
 @main.command()
@@ -213,7 +338,7 @@ def inject(
     if in_place and "-" in apps:
         raise click.UsageError("--in-place cannot rewrite stdin")
     try:
-        lock_text = lock_path.read_text(encoding="utf-8") if lock_path.is_file() else None
+        lock_text = read_file(lock_path) if lock_path.is_file() else None
         result = run_build(
             load_inputs([specs]),
             lock=parse_lock(lock_text, str(lock_path)) if lock_text is not None else Lock(),
@@ -238,7 +363,7 @@ def inject(
     except BuildError as error:
         _fail([str(p) for p in error.problems])
     except OSError as error:
-        _fail([f"{error.filename or ''}: {error.strerror or error}"])
+        _fail_unless_pipe(error)
 
 
 def _check(manifests: list[Manifest], kube_version: str) -> None:
@@ -251,10 +376,17 @@ def _check(manifests: list[Manifest], kube_version: str) -> None:
             "error: --validate needs kubernetes-validate: pip install 'fluid-render[validate]'",
             err=True,
         )
-        sys.exit(2)
+        sys.exit(ExitStatus.USAGE)
 
 
-def _fail(lines: list[str]) -> None:
+def _fail_unless_pipe(error: OSError) -> NoReturn:
+    """A file that cannot be read or written; a closed stdout is the guard's to handle."""
+    if isinstance(error, BrokenPipeError):
+        raise error
+    _fail([_os_error(error)])
+
+
+def _fail(lines: list[str]) -> NoReturn:
     for line in lines:
         click.echo(f"error: {line}", err=True)
-    sys.exit(1)
+    sys.exit(ExitStatus.ERROR)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 
 
 @dataclass(frozen=True, order=True)
@@ -63,3 +64,17 @@ def field_path(path: Sequence[str | int]) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
     return text
+
+
+class ExitStatus(IntEnum):
+    """What every command exits with; the README's table of exit codes lists the same."""
+
+    SUCCESS = 0
+    ERROR = 1
+    """Invalid input, an unreadable file, or an out-of-date lock with --frozen-lock."""
+    USAGE = 2
+    """Wrong options or arguments (click's code for its own usage errors)."""
+    INTERNAL = 70
+    """A bug of fluid-render: EX_SOFTWARE of sysexits.h."""
+    BROKEN_PIPE = 141
+    """Stdout closed by its reader (`| head`): 128 + SIGPIPE, what shells report for cat or git."""

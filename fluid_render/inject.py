@@ -24,12 +24,15 @@ from typing import Any
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from fluid_render.errors import BuildError, Position, Problem
-from fluid_render.load import Document
+from fluid_render.limits import Budget, check_text
+from fluid_render.load import CONSTRUCTOR_FAILURES, Document, cannot_construct, yaml_problem
 from fluid_render.plan.naming import label_key
 from fluid_render.render import FLUX_SUBSTITUTE, Manifest
 
@@ -224,7 +227,11 @@ def inject_documents(
     """Inject every document of every file; all problems of all files are raised together."""
     problems: list[Problem] = []
     files: list[tuple[str, str, list[_Region], list[_Doc | None]]] = []
+    budget = Budget()
     for source, text in documents_text_by_source.items():
+        if exceeded := check_text(text, source, budget):
+            problems += exceeded
+            continue
         regions = _split(text, source, problems)
         docs = [_parse(text[r.start : r.end], source, r.line, r.column, problems) for r in regions]
         files.append((source, text, regions, docs))
@@ -327,10 +334,8 @@ def _split(text: str, source: str, problems: list[Problem]) -> list[_Region]:
                 column = start - (text.rfind("\n", 0, start) + 1)
                 regions.append(_Region(start, max(end, start), line, column, preamble))
                 boundary = event.end_mark.index
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = Position(source, mark.line + 1, mark.column + 1) if mark else Position(source, 1, 1)
-        problems.append(Problem(where, "", f"invalid YAML: {error.problem or error.context}"))
+    except yaml.YAMLError as error:
+        problems.append(yaml_problem(error, source, text))
         return []
     return regions
 
@@ -374,9 +379,25 @@ def _lc(node: Any) -> tuple[int, int]:
         return 0, 0
 
 
+class _Constructor(RoundTripConstructor):
+    """ruamel's round-trip constructor, with a value it cannot construct a positioned error
+    that does not quote it (ruamel's own says `failed to construct timestamp from "x"`)."""
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (*CONSTRUCTOR_FAILURES, ConstructorError) as error:
+            if isinstance(error, ConstructorError) and not isinstance(node, ScalarNode):
+                raise
+            raise ConstructorError(
+                None, None, cannot_construct(node.tag), node.start_mark
+            ) from None
+
+
 @cache
 def _loader() -> YAML:
     loader = YAML(typ="rt")
+    loader.Constructor = _Constructor
     loader.preserve_quotes = True
     return loader
 

@@ -10,17 +10,41 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import yaml
 
 from fluid_render.errors import BuildError, Position, Problem
+from fluid_render.limits import MAX_FILE_BYTES, Budget, check_document, check_size
 
 if not getattr(yaml, "__with_libyaml__", False):  # pragma: no cover - depends on the wheel
     raise ImportError("fluid-render needs PyYAML built with libyaml (pip install --force PyYAML)")
 
 STDIN = "-"
+_CHUNK = 64 * 1024
 YamlPath = tuple[str | int, ...]
+CONSTRUCTOR_FAILURES = (ValueError, TypeError, LookupError, AttributeError, ArithmeticError)
+"""What PyYAML's and ruamel's constructors raise, instead of a YAML error, on a value they
+cannot read: `!!int abc`, a date 2001-13-45, `!!timestamp x`, `!!bool maybe`."""
+
+
+def cannot_construct(tag: object) -> str:
+    """The message for such a value; it never quotes the value, which may be a credential."""
+    return f"cannot read this value as {str(tag).removeprefix('tag:yaml.org,2002:')}"
+
+
+class _Loader(yaml.CSafeLoader):
+    """libyaml's safe loader, with every value it cannot construct a positioned YAML error
+    that does not quote it."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (*CONSTRUCTOR_FAILURES, yaml.constructor.ConstructorError) as error:
+            if isinstance(error, yaml.MarkedYAMLError) and not isinstance(node, yaml.ScalarNode):
+                raise
+            message = cannot_construct(node.tag)
+            raise yaml.constructor.ConstructorError(None, None, message, node.start_mark) from None
 
 
 @dataclass(frozen=True)
@@ -52,9 +76,10 @@ def load_inputs(inputs: Sequence[str], stdin: TextIO | None = None) -> list[Docu
     """Load every file named (folders recursively, `-` for stdin), reporting all problems."""
     documents: list[Document] = []
     problems: list[Problem] = []
-    for label, text in _read_sources(inputs, stdin or sys.stdin, problems):
+    budget = Budget()
+    for label, text in _read_sources(inputs, stdin or sys.stdin, problems, budget):
         try:
-            documents.extend(parse_documents(text, label))
+            documents.extend(parse_documents(text, label, budget))
         except BuildError as error:
             problems.extend(error.problems)
     if problems:
@@ -66,20 +91,73 @@ def read_texts(inputs: Sequence[str], stdin: TextIO | None = None) -> dict[str, 
     """The text of every file named, by label, for commands that edit files as they are."""
     problems: list[Problem] = []
     texts: dict[str, str] = {}
-    for label, text in _read_sources(inputs, stdin or sys.stdin, problems):
+    for label, text in _read_sources(inputs, stdin or sys.stdin, problems, Budget()):
         texts.setdefault(label, text)
     if problems:
         raise BuildError(problems)
     return texts
 
 
+def read_file(path: Path, budget: Budget | None = None) -> str:
+    """A file's text, refused (a positioned BuildError) when too large or not UTF-8."""
+    try:
+        with path.open("rb") as file:
+            data = _read_at_most(file, MAX_FILE_BYTES + 1)
+    except OSError as error:
+        where = Position(str(path), 1, 1)
+        raise BuildError([Problem(where, "", f"cannot read: {error.strerror or error}")]) from None
+    return _decode(data, str(path), budget or Budget())
+
+
+def _read_at_most(stream: BinaryIO, limit: int) -> bytes:
+    """Up to `limit` bytes, in chunks: `read(limit)` would allocate all of them for any file."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit and (chunk := stream.read(min(_CHUNK, limit - size))):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _read_stdin(stdin: TextIO | None, budget: Budget) -> str:
+    """Bytes when the stream has them, so text that is not UTF-8 is an error, not a crash."""
+    if stdin is None:  # started with stdin closed (`<&-`)
+        raise BuildError([Problem(Position("<stdin>", 1, 1), "", "cannot read: stdin is closed")])
+    binary = getattr(stdin, "buffer", None)
+    if binary is not None:
+        return _decode(_read_at_most(binary, MAX_FILE_BYTES + 1), "<stdin>", budget)
+    text = stdin.read(MAX_FILE_BYTES + 1)
+    check_size(len(text.encode("utf-8", "surrogatepass")), "<stdin>", budget)
+    return text
+
+
+def _decode(data: bytes, source: str, budget: Budget) -> str:
+    check_size(len(data), source, budget)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        where = Position(source, *_line_and_column(data, error.start))
+        raise BuildError([Problem(where, "", "not UTF-8 text")]) from None
+    # Universal newlines, as text-mode reading gives: a CRLF file is edited and written back
+    # with its own line endings by the writer, never with doubled carriage returns.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _line_and_column(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
+
+
 def _read_sources(
-    inputs: Sequence[str], stdin: TextIO, problems: list[Problem]
+    inputs: Sequence[str], stdin: TextIO | None, problems: list[Problem], budget: Budget
 ) -> Iterator[tuple[str, str]]:
     """Files, folders (every *.yaml and *.yml below, hidden ones skipped) and `-` for stdin."""
     for given in inputs:
         if given == STDIN:
-            yield "<stdin>", stdin.read()
+            try:
+                yield "<stdin>", _read_stdin(stdin, budget)
+            except BuildError as error:
+                problems.extend(error.problems)
             continue
         path = Path(given)
         if path.is_dir():
@@ -93,9 +171,11 @@ def _read_sources(
             continue
         for file in files:
             try:
-                yield str(file), file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as error:
-                problems.append(Problem(Position(str(file), 1, 1), "", f"cannot read: {error}"))
+                text = read_file(file, budget)
+            except BuildError as error:
+                problems.extend(error.problems)
+                continue
+            yield str(file), text
 
 
 def _spec_files(folder: Path) -> Iterator[Path]:
@@ -108,9 +188,14 @@ def _spec_files(folder: Path) -> Iterator[Path]:
             yield path
 
 
-def parse_documents(text: str, source: str) -> list[Document]:
-    """Parse a multi-document YAML stream; empty documents are skipped."""
-    loader = yaml.CSafeLoader(text)
+def parse_documents(text: str, source: str, budget: Budget | None = None) -> list[Document]:
+    """Parse a multi-document YAML stream; empty documents are skipped.
+
+    Each document's node graph is checked against the limits before it is indexed or
+    constructed, the only steps that expand aliases.
+    """
+    budget = budget or Budget()
+    loader = _Loader(text)
     documents: list[Document] = []
     problems: list[Problem] = []
     try:
@@ -118,6 +203,7 @@ def parse_documents(text: str, source: str) -> list[Document]:
             node = loader.get_node()
             if node is None:
                 continue
+            check_document(node, source, budget)
             positions: dict[YamlPath, Position] = {}
             _index(node, (), source, positions, problems)
             data = loader.construct_document(node)
@@ -130,17 +216,30 @@ def parse_documents(text: str, source: str) -> list[Document]:
                 continue
             raw = text[node.start_mark.index : node.end_mark.index].rstrip() + "\n"
             documents.append(Document(data, source, positions, raw))
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = Position(source, mark.line + 1, mark.column + 1) if mark else Position(source, 1, 1)
-        problems.append(Problem(where, "", f"invalid YAML: {error.problem or error.context}"))
     except yaml.YAMLError as error:
-        problems.append(Problem(Position(source, 1, 1), "", f"invalid YAML: {error}"))
+        problems.append(yaml_problem(error, source, text))
+    except BuildError as error:
+        problems.extend(error.problems)
     finally:
         loader.dispose()
     if problems:
         raise BuildError(problems)
     return documents
+
+
+def yaml_problem(error: yaml.YAMLError, source: str, text: str) -> Problem:
+    """libyaml's error where it happened; a reader error (a control character) has an offset."""
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        where = Position(source, mark.line + 1, mark.column + 1) if mark else Position(source, 1, 1)
+        return Problem(where, "", f"invalid YAML: {error.problem or error.context}")
+    if isinstance(error, yaml.reader.ReaderError):
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        code = f" (#x{error.character:04x})" if isinstance(error.character, int) else ""
+        message = f"invalid YAML: a control character{code} is not allowed"
+        return Problem(Position(source, line, column), "", message)
+    return Problem(Position(source, 1, 1), "", f"invalid YAML: {type(error).__name__}")
 
 
 def _position(node: yaml.Node, source: str) -> Position:

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fluid_render.errors import BuildError, Position
+from fluid_render.inject import Facts, inject_documents
 from fluid_render.load import load_inputs, parse_documents
 
 
@@ -84,3 +85,34 @@ def test_loaded_data_equals_what_was_written(data: dict[str, object]) -> None:
     assert doc.data == data
     for key in data:
         assert (key,) in doc.positions
+
+
+YAML_PIECES = st.sampled_from(
+    [
+        *(": ", "- ", "&a ", "*a", "!!int ", "!!binary ", "!!timestamp ", "<<: ", "? ", "|\n"),
+        *("[", "]", "{", "}", ",", "'", '"', "#", "\n", "  ", "---\n", "...\n", "%YAML 1.1\n"),
+        *("1e400", ".nan", "2001-13-45", "0x", "0o9", "9" * 120, "\x85", "\ufeff", "\x00", ">-\n"),
+    ]
+)
+
+
+@given(st.lists(st.one_of(YAML_PIECES, st.text(max_size=6)), max_size=30).map("".join))
+def test_any_text_loads_or_is_a_positioned_error(text: str) -> None:
+    """Whatever the text, the loader returns documents or raises positioned problems only."""
+    try:
+        documents = parse_documents(text, "f")
+    except BuildError as error:
+        assert error.problems
+        assert all(p.position is not None and p.position.file == "f" for p in error.problems)
+    else:
+        assert all(isinstance(d.data, dict) for d in documents)
+
+
+@given(st.lists(st.one_of(YAML_PIECES, st.text(max_size=6)), max_size=30).map("".join))
+def test_inject_reads_any_text_or_reports_positioned_problems(text: str) -> None:
+    """The same for ruamel's round-trip reader, which `inject` edits files with."""
+    try:
+        inject_documents({"f": text}, Facts(datasets={}))
+    except BuildError as error:
+        assert error.problems
+        assert all(p.position is not None and p.position.file == "f" for p in error.problems)
