@@ -362,6 +362,26 @@ def test_sidecar_on_a_pod(facts: Facts) -> None:
     _assert_valid(out)
 
 
+def test_sidecar_keeps_the_mount_path_after_user_fuse_args() -> None:
+    """The sidecar copies the DaemonSet's container: user args get the mount point too."""
+    specs = SPECS.replace("  fuse:\n", '  fuse:\n    args: ["fuse", "--fuse-opts=ro"]\n', 1)
+    result = build(
+        parse_documents(specs, "specs.yaml"),
+        lock=Lock(),
+        lock_source="lock",
+        port_range=PortRange(20000, 25000),
+    )
+    own = facts_from_build(result.manifests)
+    metadata = {"labels": {"serverless.fluid.io/inject": "true"}}
+    (obj,) = _load(_inject(_pod(["laion"], metadata=metadata), own))
+    assert obj["spec"]["containers"][0]["args"] == [
+        "fuse",
+        "--fuse-opts=ro,allow_other",
+        "/runtime-mnt/alluxio/ml/laion/alluxio-fuse",
+        "/",
+    ]
+
+
 def test_sidecar_on_a_deployment_in_an_injecting_namespace(facts: Facts) -> None:
     text = """\
     apiVersion: v1

@@ -141,6 +141,19 @@ def test_default_fuse_args_for_a_read_only_web_dataset() -> None:
     ]
 
 
+def test_user_fuse_args_still_get_the_mount_path_on_new_images() -> None:
+    """optimizeDefaultFuse appends the mount point after the user's args too (image >= 2.8)."""
+    runtime = '{"fuse": {"args": ["fuse", "--fuse-opts=kernel_cache,ro"]}}'
+    assert plan(runtime=runtime).fuse_args == [
+        "fuse",
+        "--fuse-opts=kernel_cache,ro,allow_other",  # no max_readahead=0: the user chose
+        "/runtime-mnt/alluxio/team-a/demo/alluxio-fuse",
+        "/",
+    ]
+    old = '{"fuse": {"imageTag": "2.7.4", "args": ["fuse", "--fuse-opts=allow_root"]}}'
+    assert plan(runtime=old).fuse_args == ["fuse", "--fuse-opts=allow_root"]
+
+
 def test_fuse_args_for_owner_rw_and_old_images() -> None:
     dataset = (
         '{"accessModes": ["ReadWriteMany"], "owner": {"uid": 7, "gid": 8, "user": "u", '
@@ -170,6 +183,44 @@ def test_property_precedence() -> None:
     assert "-Dalluxio.master.metastore=HEAP" in opts  # the user wins over defaults
     assert "alluxio.user.block.size.bytes.default" not in opts  # a component key drops it
     assert "-Dalluxio.user.streaming.data.timeout=300sec" in opts  # all mounts are http
+
+
+SIZES = (
+    "alluxio.user.block.size.bytes.default",
+    "alluxio.user.streaming.reader.chunk.size.bytes",
+    "alluxio.user.local.reader.chunk.size.bytes",
+    "alluxio.worker.network.reader.buffer.size",
+)
+
+
+def _sizes(runtime: str, dataset: str = WEB) -> list[str]:
+    opts = plan(dataset, runtime).config["ALLUXIO_JAVA_OPTS"].split(" ")
+    found = dict(o[2:].split("=", 1) for o in opts if o.startswith("-D"))
+    return [found[key] for key in SIZES] + [found.get("alluxio.user.streaming.data.timeout", "")]
+
+
+@pytest.mark.parametrize(
+    ("runtime", "sizes"),
+    [
+        ("{}", ["256MB"] * 4),
+        # upstream's values share spec.properties' map: the 16MB defaults land in it first
+        ('{"properties": {"alluxio.fuse.debug.enabled": "true"}}', ["16MB"] + ["32MB"] * 3),
+        # component properties make upstream copy the map, which ends the sharing
+        (
+            '{"properties": {"alluxio.fuse.debug.enabled": "true"}, '
+            '"master": {"properties": {"alluxio.master.metastore": "HEAP"}}}',
+            ["256MB"] * 4,
+        ),
+        ('{"fuse": {"properties": {"alluxio.fuse.debug.enabled": "true"}}}', ["256MB"] * 4),
+    ],
+)
+def test_web_sizes_follow_upstream_map_sharing(runtime: str, sizes: list[str]) -> None:
+    assert _sizes(runtime) == [*sizes, "300sec"]
+
+
+def test_web_sizes_only_for_all_http_mounts() -> None:
+    s3 = '{"mounts": [{"mountPoint": "s3://b/", "name": "b"}]}'
+    assert _sizes("{}", s3) == ["16MB", "32MB", "32MB", "32MB", ""]
 
 
 def test_single_root_mount_becomes_the_root_ufs() -> None:

@@ -617,6 +617,9 @@ class _Planner:
             component_keys=component_keys,
             forced=forced,
             all_http=mounts.all_http,
+            # Component properties make upstream union them into a new map, which ends the
+            # sharing (`transformMasters`, `transformWorkers`, `transformFuse`).
+            shared_user_map=bool(self.runtime.properties) and not component_keys,
             master_replicas=self.replicas,
             # Direct memory reads pay off only for one read-only tier with a single path.
             direct_memory=self.read_only
@@ -1158,7 +1161,10 @@ class _Planner:
         )
 
     def _fuse_args(self, user: list[str] | None, libfuse2: bool) -> list[str]:
-        """Upstream's five FUSE argument rules (3.10), in order."""
+        """Upstream's five FUSE argument rules, in order (`transform_fuse.go`, `transformFuse`;
+        `transform_optimization.go`, `optimizeDefaultFuse`). A new-style image gets the mount
+        path and `/` after the user's own arguments too: without them FUSE would not mount
+        where the CSI plugin looks."""
         if user is not None:
             args = list(user)
         elif self.read_only:
@@ -1173,7 +1179,7 @@ class _Planner:
                 "fuse",
                 "--fuse-opts=kernel_cache,rw" + (",max_read=131072" if libfuse2 else ""),
             ]
-        if user is None and self.new_style_fuse:
+        if self.new_style_fuse:
             args += [self.mount_path, "/"]
         owner = self.dataset.owner
         if len(args) >= 2 and owner is not None:
