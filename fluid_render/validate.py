@@ -76,7 +76,7 @@ def validate(documents: Sequence[Document], default_namespace: str, passthrough:
             )
         else:
             try:
-                parsed = model.model_validate(doc.data)
+                parsed = model.model_validate(canonical(doc.data))
             except ValidationError as error:
                 problems.extend(problems_of(doc, error))
                 continue
@@ -85,6 +85,17 @@ def validate(documents: Sequence[Document], default_namespace: str, passthrough:
     if problems:
         raise BuildError(problems)
     return Validated(specs, others)
+
+
+def canonical(data: Any) -> Any:
+    """Every mapping with its keys sorted: a model keeps its fields' order, but a free map
+    (labels, properties, nodeSelector, env, options) keeps the input's, and reordering keys in
+    a spec must change no byte of the output."""
+    if isinstance(data, dict):
+        return {key: canonical(data[key]) for key in sorted(data, key=str)}
+    if isinstance(data, list):
+        return [canonical(item) for item in data]
+    return data
 
 
 def _check_passthrough(doc: Document) -> list[Problem]:

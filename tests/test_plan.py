@@ -299,3 +299,24 @@ def test_pv_capacity_and_node_affinity() -> None:
     terms = values.volume.node_affinity["required"]["nodeSelectorTerms"]  # type: ignore[index]
     assert [e["key"] for e in terms[0]["matchExpressions"]] == ["a", "b"]
     assert values.fuse_pod.node_selector == {"a": "1", "b": "2", "fluid.io/f-team-a-demo": "true"}
+
+
+def test_metadata_list_key_order_does_not_reach_the_output() -> None:
+    def with_metadata_list(entry: str) -> Values:
+        text = DATASET.format(dataset=WEB) + "---\n" + RUNTIME.format(runtime=MEM)
+        text = text.replace(
+            'metadata: {name: demo, namespace: team-a}\nspec: {"replicas"',
+            "metadata: {name: demo, namespace: team-a, annotations: "
+            f"{{data.fluid.io/metadataList: '{entry}'}}}}\nspec: {{\"replicas\"",
+        )
+        [bundle] = bind(validate(parse_documents(text, "s.yaml"), "default", False).specs)
+        from fluid_render.plan.ports import needed_ports
+
+        ports = {n: 20000 + i for i, n in enumerate(needed_ports(bundle.runtime.model))}
+        return plan_values(bundle, ports)
+
+    kind = '"selector": {"kind": "PersistentVolume"}'
+    first = with_metadata_list(f'[{{"labels": {{"b": "2", "a": "1"}}, {kind}}}]')
+    second = with_metadata_list(f'[{{{kind}, "labels": {{"a": "1", "b": "2"}}}}]')
+    assert list(first.volume.pv_labels)[-2:] == ["a", "b"]
+    assert first.volume == second.volume

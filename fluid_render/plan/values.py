@@ -1208,6 +1208,11 @@ class _Planner:
                 labels, notes = result.setdefault(selector.get("kind", ""), ({}, {}))
                 labels.update({str(k): str(v) for k, v in (entry.get("labels") or {}).items()})
                 notes.update({str(k): str(v) for k, v in (entry.get("annotations") or {}).items()})
+
         except (ValueError, AttributeError, TypeError):
             self._problem(self.rt, path, "must be a JSON list of {labels, annotations, selector}")
-        return result
+        # JSON key order must not reach the output
+        return {
+            kind: (dict(sorted(labels.items())), dict(sorted(notes.items())))
+            for kind, (labels, notes) in result.items()
+        }
