@@ -320,3 +320,22 @@ def test_metadata_list_key_order_does_not_reach_the_output() -> None:
     second = with_metadata_list(f'[{{{kind}, "labels": {{"a": "1", "b": "2"}}}}]')
     assert list(first.volume.pv_labels)[-2:] == ["a", "b"]
     assert first.volume == second.volume
+
+
+def test_spaces_in_mount_option_values_are_kept() -> None:
+    dataset = (
+        '{"mounts": [{"mountPoint": "cos://b/", "name": "b", '
+        '"options": {"fs.cos.app.id": "my app\\\\1"}}]}'
+    )
+    assert plan(dataset).mount_table == "/b cos://b/ --option fs.cos.app.id=my\\x20app\\\\1\n"
+
+
+def test_white_space_where_alluxio_cannot_take_it_is_an_error() -> None:
+    root = '{"mounts": [{"mountPoint": "s3://b/", "options": {"k": "a b"}}]}'
+    assert "k: the root mount's options become JVM options" in problems(root)
+    key = '{"mounts": [{"mountPoint": "s3://b/", "name": "b", "options": {"a b": "v"}}]}'
+    assert "a b: white space is not allowed in keys" in problems(key)
+    nul = '{"mounts": [{"mountPoint": "s3://b/", "name": "b", "options": {"k": "a\\u0000"}}]}'
+    assert "k: a NUL character is not allowed" in problems(nul)
+    point = '{"mounts": [{"mountPoint": "s3://b c/", "name": "b"}]}'
+    assert "mountPoint: white space is not allowed" in problems(point)

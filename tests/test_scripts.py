@@ -1,0 +1,109 @@
+"""The shell scripts of charts/alluxio, run by bash against a fake `alluxio` command.
+
+Each test copies a script, points it at a temporary folder instead of the container's paths,
+and puts a fake `alluxio` first on PATH that answers from files and records its arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fluid_render.plan.mounts import table_field
+from fluid_render.resources import shipped
+
+BASH = shutil.which("bash")
+pytestmark = pytest.mark.skipif(BASH is None, reason="bash is not installed")
+SCRIPTS = shipped("charts/alluxio") / "scripts"
+
+# Answers `fsadmin report` (a summary with the live worker count) and `fs mount` (the current
+# mounts); every other call is recorded in call.<n>, each argument followed by a NUL.
+FAKE_ALLUXIO = """#!/usr/bin/env bash
+here=$(dirname "$0")
+if [ "$1 $2" = "fsadmin report" ]; then
+  [ -f "$here/master-down" ] && exit 1
+  echo "Alluxio cluster summary:"
+  echo "    Live Workers: $(cat "$here/workers" 2>/dev/null || echo 0)"
+  exit 0
+fi
+if [ "$1 $2" = "fs mount" ] && [ $# -eq 2 ]; then
+  cat "$here/mounted" 2>/dev/null
+  exit 0
+fi
+count=$(find "$here" -name 'call.*' | wc -l)
+printf '%s\\0' "$@" >"$here/call.$count"
+"""
+
+
+def _setup(tmp_path: Path, script: str, replacements: dict[str, str]) -> Path:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "alluxio"
+    fake.write_text(FAKE_ALLUXIO)
+    fake.chmod(0o755)
+    text = (SCRIPTS / script).read_text()
+    for old, new in replacements.items():
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / script
+    path.write_text(text)
+    return bin_dir
+
+
+def _run(tmp_path: Path, script: str, **env: str) -> subprocess.CompletedProcess[str]:
+    assert BASH is not None
+    path = os.pathsep.join([str(tmp_path / "bin"), os.environ.get("PATH", "")])
+    return subprocess.run(
+        [BASH, str(tmp_path / script)],
+        env={"PATH": path, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _calls(tmp_path: Path) -> list[list[str]]:
+    """Every recorded call, in order."""
+    paths = sorted((tmp_path / "bin").glob("call.*"), key=lambda p: int(p.suffix[1:]))
+    return [p.read_bytes().decode()[:-1].split("\0") for p in paths]
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in SCRIPTS.glob("*.sh")))
+def test_scripts_parse(script: str) -> None:
+    assert BASH is not None
+    subprocess.run([BASH, "-n", str(SCRIPTS / script)], check=True, timeout=60)
+
+
+# Option values: any text but NUL, which the plan rejects.
+VALUES = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), max_size=30
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(values=st.lists(VALUES, min_size=1, max_size=3))
+def test_mount_options_reach_alluxio_exactly(
+    tmp_path_factory: pytest.TempPathFactory, values: list[str]
+) -> None:
+    """A line of the mount table, read as mount.sh reads it, gives back every option."""
+    tmp_path = tmp_path_factory.mktemp("mount")
+    table = tmp_path / "mount.info"
+    _setup(tmp_path, "mount.sh", {"/etc/fluid/scripts/mount.info": str(table)})
+    options = [f"opt{i}={value}" for i, value in enumerate(values)]
+    fields = "".join(f" --option {table_field(option)}" for option in options)
+    table.write_text(f"/data s3://bucket/a/ --readonly{fields}\n", encoding="utf-8")
+    result = _run(tmp_path, "mount.sh")
+    assert result.returncode == 0, result.stderr
+    expected = ["fs", "mount", "--readonly"]
+    for option in options:
+        expected += ["--option", option]
+    assert _calls(tmp_path) == [[*expected, "/data", "s3://bucket/a/"]]
