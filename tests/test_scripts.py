@@ -107,3 +107,42 @@ def test_mount_options_reach_alluxio_exactly(
     for option in options:
         expected += ["--option", option]
     assert _calls(tmp_path) == [[*expected, "/data", "s3://bucket/a/"]]
+
+
+def _wait(tmp_path: Path, workers: int | None, wanted: str, mounted: bool = True) -> str:
+    table = tmp_path / "mount.info"
+    table.write_text("/data s3://bucket/a/\n/ s3://root/\n")
+    bin_dir = _setup(tmp_path, "wait-for-runtime.sh", {"/etc/fluid/mount/mount.info": str(table)})
+    if workers is None:
+        (bin_dir / "master-down").write_text("")
+    else:
+        (bin_dir / "workers").write_text(str(workers))
+    if mounted:
+        (bin_dir / "mounted").write_text("s3://root/ on / (s3)\ns3://bucket/a/ on /data (s3)\n")
+    env = {"FLUID_DATASET": "ml/demo", "FLUID_WAIT_SECONDS": "0", "FLUID_WAIT_WORKERS": wanted}
+    result = _run(tmp_path, "wait-for-runtime.sh", **env)
+    last = result.stdout.strip().splitlines()[-1]
+    return f"{result.returncode}: {last}"
+
+
+def test_wait_for_runtime_needs_a_live_worker_for_loads(tmp_path: Path) -> None:
+    assert _wait(tmp_path, 0, "1") == (
+        "1: fluid-render: dataset ml/demo was not ready within 0s: "
+        "waiting for 1 live worker(s), 0 so far"
+    )
+
+
+def test_wait_for_runtime_passes_with_workers_and_mounts(tmp_path: Path) -> None:
+    assert _wait(tmp_path, 2, "1") == "0: fluid-render: the runtime of dataset ml/demo is ready"
+
+
+def test_wait_for_runtime_without_wanted_workers(tmp_path: Path) -> None:
+    assert _wait(tmp_path, 0, "0").startswith("0: ")
+
+
+def test_wait_for_runtime_reports_what_it_waits_for(tmp_path: Path) -> None:
+    assert _wait(tmp_path, None, "1").endswith("waiting for the master to answer")
+
+
+def test_wait_for_runtime_waits_for_the_mounts(tmp_path: Path) -> None:
+    assert _wait(tmp_path, 1, "1", mounted=False).endswith("the master to apply its mounts")
