@@ -317,3 +317,18 @@ def test_loads_wait_for_a_worker_and_backups_do_not() -> None:
     idle = run(load("l"), runtime="spec: {replicas: 0}")
     (job,) = objects(idle, "Job").values()
     assert env(pod_spec(job)["initContainers"][-1])["FLUID_WAIT_WORKERS"] == "0"
+
+
+def test_a_passthrough_config_map_decides_the_hadoop_files() -> None:
+    config_map = (
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: hc, namespace: ns}\n"
+        "data: {core-site.xml: '<configuration/>'}\n"
+    )
+    text = BASE.replace("spec: {replicas: 1}", "spec: {replicas: 1, hadoopConfig: hc}")
+    docs = parse_documents(text + config_map, "s.yaml")
+    result = build(
+        docs, lock=Lock(), lock_source="l", port_range=PortRange(20000, 25000), passthrough=True
+    )
+    master = objects(result, "StatefulSet")["data-master"]
+    (volume,) = [v for v in pod_spec(master)["volumes"] if v["name"] == "hdfs-confs"]
+    assert volume["configMap"]["items"] == [{"key": "core-site.xml", "path": "core-site.xml"}]

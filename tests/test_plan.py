@@ -339,3 +339,45 @@ def test_white_space_where_alluxio_cannot_take_it_is_an_error() -> None:
     assert "k: a NUL character is not allowed" in problems(nul)
     point = '{"mounts": [{"mountPoint": "s3://b c/", "name": "b"}]}'
     assert "mountPoint: white space is not allowed" in problems(point)
+
+
+# -------------------------------------------------------------------- hadoopConfig
+def _hadoop(keys: frozenset[str] | None) -> Values:
+    text = DATASET.format(dataset=WEB) + "---\n" + RUNTIME.format(runtime='{"hadoopConfig": "hc"}')
+    [bundle] = bind(validate(parse_documents(text, "s.yaml"), "default", False).specs)
+    from fluid_render.plan.ports import needed_ports
+
+    ports = {n: 20000 + i for i, n in enumerate(needed_ports(bundle.runtime.model))}
+    config_maps = {} if keys is None else {("team-a", "hc"): keys}
+    return plan_values(bundle, ports, config_maps)
+
+
+def _hdfs(values: Values) -> tuple[dict[str, Any], str]:
+    (volume,) = [v for v in values.master_pod.volumes if v["name"] == "hdfs-confs"]
+    opts = values.config["ALLUXIO_JAVA_OPTS"].split(" ")
+    (files,) = [o for o in opts if o.startswith("-Dalluxio.underfs.hdfs.configuration=")]
+    return volume["configMap"], files.partition("=")[2]
+
+
+def test_hadoop_config_among_the_inputs_mounts_only_its_files() -> None:
+    config_map, files = _hdfs(_hadoop(frozenset({"hdfs-site.xml", "log4j.properties"})))
+    assert config_map == {
+        "name": "hc",
+        "items": [{"key": "hdfs-site.xml", "path": "hdfs-site.xml"}],
+    }
+    assert files == "/hdfs-config/hdfs-site.xml"
+    config_map, files = _hdfs(_hadoop(frozenset({"hdfs-site.xml", "core-site.xml"})))
+    assert [i["key"] for i in config_map["items"]] == ["core-site.xml", "hdfs-site.xml"]
+    assert files == "/hdfs-config/core-site.xml:/hdfs-config/hdfs-site.xml"
+
+
+def test_hadoop_config_unseen_mounts_the_whole_config_map() -> None:
+    """Items naming a missing key would keep the pods in ContainerCreating."""
+    config_map, files = _hdfs(_hadoop(None))
+    assert config_map == {"name": "hc"}
+    assert files == "/hdfs-config/core-site.xml:/hdfs-config/hdfs-site.xml"
+
+
+def test_hadoop_config_without_either_file_is_an_error() -> None:
+    with pytest.raises(BuildError, match=r"ConfigMap team-a/hc holds neither core-site\.xml nor"):
+        _hadoop(frozenset({"other.xml"}))
