@@ -78,7 +78,7 @@ def build(
                 )
             ]
         )
-    return Build(manifests, validated.passthrough, new_lock, sorted(warnings))
+    return Build(manifests, validated.passthrough, new_lock, sorted(warnings + validated.warnings))
 
 
 # Below this many datasets a second process costs more (fork, result transfer) than it saves.

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from fluid_render.api import API_VERSION, KINDS
+from fluid_render.deprecated import did_you_mean, drop_deprecated, known_fields
 from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.load import Document
 
@@ -44,6 +45,7 @@ class Spec(Generic[M]):
 class Validated:
     specs: list[Spec[Any]]
     passthrough: list[Document] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def validate(documents: Sequence[Document], default_namespace: str, passthrough: bool) -> Validated:
@@ -51,6 +53,7 @@ def validate(documents: Sequence[Document], default_namespace: str, passthrough:
     specs: list[Spec[Any]] = []
     others: list[Document] = []
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     for doc in documents:
         kind, api_version = doc.data.get("kind"), doc.data.get("apiVersion")
         model = KINDS.get(kind) if isinstance(kind, str) else None
@@ -75,16 +78,18 @@ def validate(documents: Sequence[Document], default_namespace: str, passthrough:
                 )
             )
         else:
+            found, data = drop_deprecated(doc)
+            warnings += found
             try:
-                parsed = model.model_validate(canonical(doc.data))
+                parsed = model.model_validate(canonical(data))
             except ValidationError as error:
-                problems.extend(problems_of(doc, error))
+                problems.extend(problems_of(doc, error, model))
                 continue
             namespace = doc.data["metadata"].get("namespace") or default_namespace
             specs.append(Spec(parsed, namespace, doc))
     if problems:
         raise BuildError(problems)
-    return Validated(specs, others)
+    return Validated(specs, others, warnings)
 
 
 def canonical(data: Any) -> Any:
@@ -134,11 +139,16 @@ def field_path(path: Sequence[str | int]) -> str:
     return text
 
 
-def problems_of(doc: Document, error: ValidationError) -> list[Problem]:
+def problems_of(
+    doc: Document, error: ValidationError, model: type[BaseModel] | None = None
+) -> list[Problem]:
     problems = []
     for detail in error.errors(include_url=False):
         path = _data_path(doc.data, detail["loc"])
-        problems.append(_problem(doc, path, _message(detail)))
+        message = _message(detail)
+        if detail["type"] == "extra_forbidden" and model is not None and path:
+            message += did_you_mean(str(path[-1]), known_fields(model, path[:-1]))
+        problems.append(_problem(doc, path, message))
     return problems
 
 
