@@ -541,7 +541,8 @@ def _warn_unknown_users(
         dataset = context.facts.datasets.get((namespace, str(claim)))
         if dataset is None:
             continue
-        name = (obj.get("metadata") or {}).get("name")
+        metadata = obj.get("metadata")
+        name = metadata.get("name") if isinstance(metadata, CommentedMap) else None
         message = (
             f"{obj.get('kind')} {namespace}/{name} mounts the claim of dataset "
             f"{dataset.namespace}/{dataset.name}, but inject does not know where its pods are: "

@@ -1059,3 +1059,14 @@ def test_the_command_prints_warnings(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     (line,) = result.stderr.splitlines()
     assert line.startswith("warning: ") and "Job ml/volcano mounts the claim of dataset" in line
+
+
+def test_a_warning_for_an_object_with_odd_metadata(facts: Facts) -> None:
+    text = """\
+    apiVersion: example.org/v1
+    kind: Gadget
+    metadata: [not, a, mapping]
+    spec: {volumes: [{persistentVolumeClaim: {claimName: laion}}]}
+    """
+    (warning,) = _warnings(text, _with(facts, namespace="ml"))
+    assert "Gadget ml/None mounts the claim of dataset ml/laion" in warning
