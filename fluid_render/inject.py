@@ -33,6 +33,7 @@ from fluid_render.load import Document
 from fluid_render.plan.naming import label_key
 from fluid_render.render import FLUX_SUBSTITUTE, Manifest
 from fluid_render.workloads import (
+    KNATIVE,
     POD_TEMPLATES,
     TEMPLATE_OPTIONAL,
     WORKFLOW_SPECS,
@@ -526,7 +527,7 @@ def _inject_object(doc: _Doc, obj: CommentedMap, path: Path_, context: _Context)
         if _conform(doc, context, node, _WORKFLOW_SCHEMA, where):
             _WorkflowPods(doc, context, node, where, namespace).inject()
     elif _conform(doc, context, node, _POD_SCHEMA, where):
-        _Pod(doc, context, node, where, namespace).inject()
+        _Pod(doc, context, node, where, namespace, knative=key in KNATIVE).inject()
 
 
 _KNOWN_KINDS = {kind for _, kind in (*POD_TEMPLATES, *WORKFLOW_SPECS)}
@@ -648,10 +649,18 @@ class _Pod:
     METADATA = "metadata"  # the key of the pod's labels and annotations in `node`
 
     def __init__(
-        self, doc: _Doc, context: _Context, node: CommentedMap, path: Path_, namespace: str
+        self,
+        doc: _Doc,
+        context: _Context,
+        node: CommentedMap,
+        path: Path_,
+        namespace: str,
+        *,
+        knative: bool = False,
     ) -> None:
         self.doc, self.context, self.node, self.path = doc, context, node, path
         self.namespace = namespace
+        self.knative = knative
         self.spec: CommentedMap = self._spec()
         metadata = node.get(self.METADATA)
         labels = metadata.get("labels") if isinstance(metadata, CommentedMap) else None
@@ -682,14 +691,24 @@ class _Pod:
         serverless = any(self.labels.get(key) == "true" for key in SERVERLESS) or (
             namespace_labels.get(ENABLE_INJECTION) == "true"
         )
-        if serverless:
+        if serverless and datasets and self.knative:
+            _not_injected(
+                self.doc,
+                self.context,
+                (*self.path, self.METADATA),
+                "the FUSE sidecar is not injected into a Knative revision template, which "
+                "rejects privileged containers, lifecycle hooks and hostPath volumes; use "
+                "serverful injection, or upstream's webhook",
+            )
+        elif serverless:
             if datasets and self._sidecar_supported():
                 self._fuse_sidecar(datasets)
                 self._dataset_usage(datasets)
         elif datasets:
             self._require_node_with_fuse(datasets)
             self._node_affinity_with_cache(datasets)
-            self._mount_propagation(datasets)
+            if not self.knative:  # Knative rejects mountPropagation in a revision template
+                self._mount_propagation(datasets)
             self._dataset_usage(datasets)
         elif self.context.facts.prefer_nodes_without_cache:
             self._prefer_nodes_without_cache()

@@ -29,6 +29,11 @@ POD_TEMPLATES: Mapping[tuple[str, str], Path_] = {
     ("argoproj.io", "Rollout"): ("spec", "template"),
 }
 TEMPLATE_OPTIONAL = {("argoproj.io", "Rollout")}
+# Knative validates revision templates against a subset of the pod spec: it rejects
+# `mountPropagation` on volume mounts, and the FUSE sidecar's privileged container, lifecycle
+# hook and hostPath volume (knative.dev/serving pkg/apis/serving `VolumeMountMask`,
+# `ContainerMask`). Upstream's webhook mutates the pods after that validation.
+KNATIVE = {("serving.knative.dev", "Service"), ("serving.knative.dev", "Configuration")}
 
 # (API group, kind) -> path of the workflow spec (Argo Workflows, argoproj.io/v1alpha1).
 WORKFLOW_SPECS: Mapping[tuple[str, str], Path_] = {

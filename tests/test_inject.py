@@ -1070,3 +1070,24 @@ def test_a_warning_for_an_object_with_odd_metadata(facts: Facts) -> None:
     """
     (warning,) = _warnings(text, _with(facts, namespace="ml"))
     assert "Gadget ml/None mounts the claim of dataset ml/laion" in warning
+
+
+def test_knative_gets_no_sidecar_and_no_mount_propagation(facts: Facts) -> None:
+    pod = yaml.safe_load(
+        _pod(["laion"], metadata={"labels": {"serverless.fluid.io/inject": "true"}})
+    )
+    service = {
+        "apiVersion": "serving.knative.dev/v1",
+        "kind": "Service",
+        "metadata": {"name": "s", "namespace": "ml"},
+        "spec": {"template": {"metadata": pod["metadata"], "spec": pod["spec"]}},
+    }
+    text = yaml.safe_dump(service, sort_keys=False)
+    (warning,) = _warnings(text, facts)
+    assert "spec.template.metadata: the FUSE sidecar is not injected into a Knative" in warning
+    assert _inject(text, facts) == text
+    del service["spec"]["template"]["metadata"]
+    (obj,) = _load(_inject(yaml.safe_dump(service, sort_keys=False), facts))
+    template = obj["spec"]["template"]
+    assert _required(template) == [[A100, GPU]]
+    assert "mountPropagation" not in str(template["spec"]["containers"])
