@@ -12,10 +12,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fluid_render.plan.mounts import table_field
+from fluid_render.load import parse_documents
+from fluid_render.pipeline import build
+from fluid_render.plan.ports import Lock, PortRange
 from fluid_render.resources import shipped
 
 BASH = shutil.which("bash")
@@ -87,6 +90,41 @@ VALUES = st.text(
 )
 
 
+def _mount_table(options: dict[str, str]) -> str:
+    """`mount.info` as the kubelet writes it: built from a Dataset, read back from the YAML."""
+    dataset = {
+        "apiVersion": "data.fluid.io/v1alpha1",
+        "kind": "Dataset",
+        "metadata": {"name": "demo", "namespace": "ns"},
+        "spec": {
+            "mounts": [
+                {
+                    "mountPoint": "s3://bucket/a/",
+                    "name": "data",
+                    "readOnly": True,
+                    "options": options,
+                }
+            ]
+        },
+    }
+    runtime = {
+        "apiVersion": "data.fluid.io/v1alpha1",
+        "kind": "AlluxioRuntime",
+        "metadata": {"name": "demo", "namespace": "ns"},
+        "spec": {"replicas": 1},
+    }
+    text = yaml.safe_dump_all([dataset, runtime])  # escapes what YAML cannot hold raw
+    result = build(
+        parse_documents(text, "s.yaml"),
+        lock=Lock(),
+        lock_source="l",
+        port_range=PortRange(20000, 25000),
+    )
+    (config_map,) = [m for m in result.manifests if m.name == "demo-mount-config"]
+    table: str = yaml.safe_load(config_map.text)["data"]["mount.info"]
+    return table
+
+
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -94,18 +132,17 @@ VALUES = st.text(
 def test_mount_options_reach_alluxio_exactly(
     tmp_path_factory: pytest.TempPathFactory, values: list[str]
 ) -> None:
-    """A line of the mount table, read as mount.sh reads it, gives back every option."""
+    """Dataset -> rendered mount.info -> mount.sh -> `alluxio fs mount`: every option exact."""
     tmp_path = tmp_path_factory.mktemp("mount")
     table = tmp_path / "mount.info"
     _setup(tmp_path, "mount.sh", {"/etc/fluid/scripts/mount.info": str(table)})
-    options = [f"opt{i}={value}" for i, value in enumerate(values)]
-    fields = "".join(f" --option {table_field(option)}" for option in options)
-    table.write_text(f"/data s3://bucket/a/ --readonly{fields}\n", encoding="utf-8")
+    options = {f"opt{i}": value for i, value in enumerate(values)}
+    table.write_text(_mount_table(options), encoding="utf-8")
     result = _run(tmp_path, "mount.sh")
     assert result.returncode == 0, result.stderr
     expected = ["fs", "mount", "--readonly"]
-    for option in options:
-        expected += ["--option", option]
+    for key, value in sorted(options.items()):
+        expected += ["--option", f"{key}={value}"]
     assert _calls(tmp_path) == [[*expected, "/data", "s3://bucket/a/"]]
 
 
