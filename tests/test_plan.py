@@ -10,7 +10,9 @@ from fluid_render.bind import bind
 from fluid_render.errors import BuildError
 from fluid_render.load import parse_documents
 from fluid_render.plan import quantity
+from fluid_render.plan.hadoop import ConfigMapKeys
 from fluid_render.plan.naming import dataset_id, fit, label_key
+from fluid_render.plan.ports import needed_ports
 from fluid_render.plan.values import Values, parse_backup_path, plan_values
 from fluid_render.validate import validate
 
@@ -32,12 +34,13 @@ MEM = (
 
 
 def plan(dataset: str = WEB, runtime: str = MEM) -> Values:
-    text = DATASET.format(dataset=dataset) + "---\n" + RUNTIME.format(runtime=runtime)
-    [bundle] = bind(validate(parse_documents(text, "s.yaml"), "default", False).specs)
-    from fluid_render.plan.ports import needed_ports
+    return plan_text(DATASET.format(dataset=dataset) + "---\n" + RUNTIME.format(runtime=runtime))
 
+
+def plan_text(text: str, config_maps: ConfigMapKeys | None = None) -> Values:
+    [bundle] = bind(validate(parse_documents(text, "s.yaml"), "default", False).specs)
     ports = {n: 20000 + i for i, n in enumerate(needed_ports(bundle.runtime.model))}
-    return plan_values(bundle, ports)
+    return plan_values(bundle, ports, config_maps)
 
 
 def problems(dataset: str = WEB, runtime: str = MEM) -> str:
@@ -309,11 +312,7 @@ def test_metadata_list_key_order_does_not_reach_the_output() -> None:
             "metadata: {name: demo, namespace: team-a, annotations: "
             f"{{data.fluid.io/metadataList: '{entry}'}}}}\nspec: {{\"replicas\"",
         )
-        [bundle] = bind(validate(parse_documents(text, "s.yaml"), "default", False).specs)
-        from fluid_render.plan.ports import needed_ports
-
-        ports = {n: 20000 + i for i, n in enumerate(needed_ports(bundle.runtime.model))}
-        return plan_values(bundle, ports)
+        return plan_text(text)
 
     kind = '"selector": {"kind": "PersistentVolume"}'
     first = with_metadata_list(f'[{{"labels": {{"b": "2", "a": "1"}}, {kind}}}]')
@@ -344,12 +343,7 @@ def test_white_space_where_alluxio_cannot_take_it_is_an_error() -> None:
 # -------------------------------------------------------------------- hadoopConfig
 def _hadoop(keys: frozenset[str] | None) -> Values:
     text = DATASET.format(dataset=WEB) + "---\n" + RUNTIME.format(runtime='{"hadoopConfig": "hc"}')
-    [bundle] = bind(validate(parse_documents(text, "s.yaml"), "default", False).specs)
-    from fluid_render.plan.ports import needed_ports
-
-    ports = {n: 20000 + i for i, n in enumerate(needed_ports(bundle.runtime.model))}
-    config_maps = {} if keys is None else {("team-a", "hc"): keys}
-    return plan_values(bundle, ports, config_maps)
+    return plan_text(text, None if keys is None else {("team-a", "hc"): keys})
 
 
 def _hdfs(values: Values) -> tuple[dict[str, Any], str]:
