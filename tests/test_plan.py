@@ -375,3 +375,17 @@ def test_hadoop_config_unseen_mounts_the_whole_config_map() -> None:
 def test_hadoop_config_without_either_file_is_an_error() -> None:
     with pytest.raises(BuildError, match=r"ConfigMap team-a/hc holds neither core-site\.xml nor"):
         _hadoop(frozenset({"other.xml"}))
+
+
+def test_config_map_keys_of_odd_passthrough_documents() -> None:
+    from fluid_render.plan.hadoop import config_map_keys
+
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: 5\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: x}\n"
+        "data: {core-site.xml: ''}\nbinaryData: {hdfs-site.xml: ''}\n"
+    )
+    assert config_map_keys(parse_documents(text, "s.yaml"), "default") == {
+        ("default", "a"): frozenset(),
+        ("x", "b"): frozenset({"core-site.xml", "hdfs-site.xml"}),
+    }

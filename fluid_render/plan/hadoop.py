@@ -39,9 +39,13 @@ def config_map_keys(documents: Sequence[Document], default_namespace: str) -> Co
             continue
         metadata = data.get("metadata") or {}
         namespace = metadata.get("namespace") or default_namespace
-        keys = [*(data.get("data") or {}), *(data.get("binaryData") or {})]
+        keys = [k for part in ("data", "binaryData") for k in _mapping(data.get(part))]
         found[(str(namespace), str(metadata.get("name")))] = frozenset(map(str, keys))
     return found
+
+
+def _mapping(value: Any) -> Mapping[Any, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def hadoop_config(name: str, keys: frozenset[str] | None) -> HadoopConfig | None:
