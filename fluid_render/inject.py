@@ -675,10 +675,11 @@ class _Pod:
 
     def _volumes(self) -> list[tuple[Path_, Any]]:
         """The pod's volumes, each with its path below the spec."""
-        return [(("volumes", i), v) for i, v in enumerate(self.spec.get("volumes") or [])]
+        volumes = enumerate(self.spec.get("volumes") or [])
+        return [(("volumes", i), v) for i, v in volumes if v is not None]
 
     def _containers(self) -> list[Any]:
-        return list(self.spec.get("containers") or [])
+        return [c for c in self.spec.get("containers") or [] if c is not None]
 
     def inject(self) -> None:
         if (
@@ -1000,9 +1001,9 @@ class _WorkflowPods(_Pod):
     def _volumes(self) -> list[tuple[Path_, Any]]:
         found = super()._volumes()
         for index, template in enumerate(self.spec.get("templates") or []):
-            for i, volume in enumerate(template.get("volumes") or []):
+            for i, volume in enumerate((template or {}).get("volumes") or []):
                 found.append((("templates", index, "volumes", i), volume))
-        return found
+        return [(where, volume) for where, volume in found if volume is not None]
 
     def _containers(self) -> list[Any]:
         return [c for _, c in template_containers(self.spec, "containers")]
@@ -1030,7 +1031,7 @@ class _WorkflowPods(_Pod):
         self._mount_propagation(datasets)
         self._dataset_usage(datasets)
         for index, template in enumerate(self.spec.get("templates") or []):
-            if template.get("affinity") is not None:
+            if (template or {}).get("affinity") is not None:
                 _not_injected(
                     self.doc,
                     self.context,

@@ -1091,3 +1091,17 @@ def test_knative_gets_no_sidecar_and_no_mount_propagation(facts: Facts) -> None:
     template = obj["spec"]["template"]
     assert _required(template) == [[A100, GPU]]
     assert "mountPropagation" not in str(template["spec"]["containers"])
+
+
+def test_null_entries_are_left_alone(facts: Facts) -> None:
+    """YAML `- ` items are null; the shape check allows them, the plugins skip them."""
+    workflow = WORKFLOW.replace(
+        '  podMetadata: {labels: {serverless.fluid.io/inject: "true"}}\n', ""
+    )
+    workflow = workflow.replace("  templates:\n", "  templates:\n    -\n")
+    workflow = workflow.replace("  volumes: [", "  volumes: [null, ")
+    (obj,) = _load(_inject(workflow, facts))
+    assert obj["spec"]["podMetadata"] == {"annotations": {"fluid.io/datasets-in-use": "laion"}}
+    pod = _pod(["laion"]).replace("  volumes:\n", "  volumes:\n  - null\n")
+    (obj,) = _load(_inject(pod, facts))
+    assert _required(obj) == [[A100, GPU]]
