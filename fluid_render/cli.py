@@ -286,7 +286,9 @@ def build(
             from fluid_render.inject import facts_from_build, inject_passthrough
 
             facts = facts_from_build(result.manifests, copied, namespace=namespace)
-            copied = inject_passthrough(copied, facts)
+            copied, inject_warnings = inject_passthrough(copied, facts)
+            for warning in inject_warnings:
+                click.echo(f"warning: {warning}", err=True)
         new_text = render_lock(result.lock) if result.lock.runtimes or old_text else None
         if frozen_lock and new_text != old_text:
             _fail(
@@ -355,6 +357,8 @@ def inject(
             prefer_nodes_without_cache=prefer_nodes_without_cache,
         )
         files = inject_documents(read_texts(apps), facts)
+        for warning in (w for file in files for w in file.warnings):
+            click.echo(f"warning: {warning}", err=True)
         if not in_place:
             sys.stdout.write(injected_stream(files))
         if in_place:

@@ -35,6 +35,15 @@ from fluid_render.limits import Budget, check_text
 from fluid_render.load import CONSTRUCTOR_FAILURES, Document, cannot_construct, yaml_problem
 from fluid_render.plan.naming import label_key
 from fluid_render.render import FLUX_SUBSTITUTE, Manifest
+from fluid_render.workloads import (
+    KNATIVE,
+    POD_TEMPLATES,
+    TEMPLATE_OPTIONAL,
+    WORKFLOW_SPECS,
+    claims_in,
+    kind_key,
+    template_containers,
+)
 
 Path_ = tuple[str | int, ...]
 
@@ -68,17 +77,6 @@ REQUIRED_LOCALITY = (NODE_LOCALITY,)
 CACHE_DIR_PREFIXES = ("datavolume-", "volume-localtime", "cache-dir", "mem", "ssd", "hdd")
 FUSE_CONTAINER = "fluid-fuse"
 INIT_FUSE_CONTAINER = "init-fluid-fuse"
-
-# Pod-bearing kinds: API group and where the pod (metadata + spec) sits in the object.
-POD_KINDS: Mapping[str, tuple[str, Path_]] = {
-    "Pod": ("", ()),
-    "Deployment": ("apps", ("spec", "template")),
-    "StatefulSet": ("apps", ("spec", "template")),
-    "DaemonSet": ("apps", ("spec", "template")),
-    "ReplicaSet": ("apps", ("spec", "template")),
-    "Job": ("batch", ("spec", "template")),
-    "CronJob": ("batch", ("spec", "jobTemplate", "spec", "template")),
-}
 
 
 @dataclass(frozen=True)
@@ -117,6 +115,7 @@ class InjectedFile:
     original: str
     text: str
     documents: tuple[str, ...]
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -254,7 +253,8 @@ def inject_documents(
             if doc is not None and doc.root is not None:
                 stream_docs.append(region.preamble + (body if body.endswith("\n") else body + "\n"))
         pieces.append(text[cursor:])
-        result.append(InjectedFile(source, text, "".join(pieces), tuple(stream_docs)))
+        warnings = tuple(w for w in context.warnings if w.position and w.position.file == source)
+        result.append(InjectedFile(source, text, "".join(pieces), tuple(stream_docs), warnings))
     return result
 
 
@@ -265,8 +265,11 @@ def stream(files: Sequence[InjectedFile]) -> str:
     )
 
 
-def inject_passthrough(documents: Sequence[Document], facts: Facts) -> list[Document]:
-    """`build --passthrough --inject`: the copied documents, with pods mutated (same order)."""
+def inject_passthrough(
+    documents: Sequence[Document], facts: Facts
+) -> tuple[list[Document], list[Problem]]:
+    """`build --passthrough --inject`: the copied documents, with pods mutated (same order),
+    and the warnings about documents that mount a dataset but could not be injected."""
     problems: list[Problem] = []
     docs: list[_Doc | None] = []
     for document in documents:
@@ -286,7 +289,7 @@ def inject_passthrough(documents: Sequence[Document], facts: Facts) -> list[Docu
         else:
             data = yaml.load(new, Loader=yaml.CSafeLoader)
             result.append(replace(document, text=new.rstrip() + "\n", data=data))
-    return result
+    return result, sorted(context.warnings)
 
 
 def _namespace_labels(facts: Facts, roots: Iterator[Any]) -> dict[str, Mapping[str, str]]:
@@ -482,6 +485,7 @@ class _Context:
     facts: Facts
     namespace_labels: Mapping[str, Mapping[str, str]]
     problems: list[Problem]
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def _inject_doc(doc: _Doc, context: _Context) -> str | None:
@@ -510,31 +514,71 @@ def _inject_object(doc: _Doc, obj: CommentedMap, path: Path_, context: _Context)
             if isinstance(item, CommentedMap):
                 _inject_object(doc, item, (*path, "items", index), context)
         return
-    if not isinstance(kind, str) or kind not in POD_KINDS:
+    if not isinstance(kind, str):
         return
-    group, template = POD_KINDS[kind]
     if not isinstance(api_version, str):
-        _fail(doc, context, (*path, "apiVersion"), f"missing: a {kind} needs an apiVersion")
+        if kind in _KNOWN_KINDS:
+            _fail(doc, context, (*path, "apiVersion"), f"missing: a {kind} needs an apiVersion")
         return
-    if api_version.rpartition("/")[0] != group:
-        return  # the same kind name in another API group (a custom resource): not a pod
+    key = kind_key(api_version, kind)
     metadata = obj.get("metadata")
+    namespace = context.facts.namespace
+    if isinstance(metadata, CommentedMap) and isinstance(metadata.get("namespace"), str):
+        namespace = metadata["namespace"] or namespace
+    if key not in POD_TEMPLATES and key not in WORKFLOW_SPECS:
+        _warn_unknown_users(doc, obj, path, namespace, context)
+        return
     if not _conform(doc, context, metadata, {"namespace": str}, (*path, "metadata")):
         return
-    namespace = context.facts.namespace
-    if isinstance(metadata, CommentedMap) and metadata.get("namespace"):
-        namespace = str(metadata["namespace"])
+    workflow = key in WORKFLOW_SPECS
+    template = WORKFLOW_SPECS[key] if workflow else POD_TEMPLATES[key]
     node, where = obj, path
-    for index, key in enumerate((*template, "spec")):
-        child = node.get(key)
+    steps = template if workflow else (*template, "spec")
+    for index, step in enumerate(steps):
+        child = node.get(step)
+        if child is None and key in TEMPLATE_OPTIONAL:
+            return  # e.g. a Rollout with `workloadRef`: the referenced workload is injected
         if not isinstance(child, CommentedMap):
             problem = "must be a mapping (an object)" if child is not None else "missing"
-            _fail(doc, context, (*where, key), f"{problem}: a {kind} needs a pod spec here")
+            _fail(doc, context, (*where, step), f"{problem}: a {kind} needs a pod spec here")
             return
-        if index < len(template):
-            node, where = child, (*where, key)
-    if _conform(doc, context, node, _POD_SCHEMA, where):
-        _Pod(doc, context, node, where, namespace).inject()
+        if workflow or index < len(template):
+            node, where = child, (*where, step)
+    if workflow:
+        if _conform(doc, context, node, _WORKFLOW_SCHEMA, where):
+            _WorkflowPods(doc, context, node, where, namespace).inject()
+    elif _conform(doc, context, node, _POD_SCHEMA, where):
+        _Pod(doc, context, node, where, namespace, knative=key in KNATIVE).inject()
+
+
+_KNOWN_KINDS = {kind for _, kind in (*POD_TEMPLATES, *WORKFLOW_SPECS)}
+
+
+def _warn_unknown_users(
+    doc: _Doc, obj: CommentedMap, path: Path_, namespace: str, context: _Context
+) -> None:
+    """A kind whose pods inject cannot find, mounting a dataset's claim: say so (upstream's
+    webhook would have mutated its pods)."""
+    for where, claim in claims_in(obj):
+        dataset = context.facts.datasets.get((namespace, str(claim)))
+        if dataset is None:
+            continue
+        metadata = obj.get("metadata")
+        name = metadata.get("name") if isinstance(metadata, CommentedMap) else None
+        message = (
+            f"{obj.get('kind')} {namespace}/{name} mounts the claim of dataset "
+            f"{dataset.namespace}/{dataset.name}, but inject does not know where its pods are: "
+            "upstream's webhook would mutate them; add the mutations yourself"
+        )
+        _not_injected(doc, context, (*path, *where), message)
+
+
+def _not_injected(doc: _Doc, context: _Context, path: Path_, message: str) -> None:
+    """A warning, or with --strict an error."""
+    if context.facts.strict:
+        _fail(doc, context, path, message + " (--strict)")
+    else:
+        context.warnings.append(Problem(doc.at(path), _field(path), message))
 
 
 def _fail(doc: _Doc, context: _Context, path: Path_, message: str) -> None:
@@ -575,6 +619,24 @@ _POD_SCHEMA: Mapping[str, Any] = {
 }
 
 
+_VOLUMES = [{"name": str, "persistentVolumeClaim": {"claimName": str}}]
+_WORKFLOW_SCHEMA: Mapping[str, Any] = {
+    "podMetadata": {"labels": _STRINGS, "annotations": _STRINGS},
+    "volumes": _VOLUMES,
+    "nodeSelector": _STRINGS,
+    "affinity": _POD_SCHEMA["spec"]["affinity"],
+    "templates": [
+        {
+            "volumes": _VOLUMES,
+            "container": _CONTAINER,
+            "script": _CONTAINER,
+            "containerSet": {"containers": [_CONTAINER]},
+            "initContainers": [_CONTAINER],
+        }
+    ],
+}
+
+
 def _conform(doc: _Doc, context: _Context, node: Any, schema: Any, path: Path_) -> bool:
     """Check the shape of `node` (null is always allowed), reporting every mismatch."""
     if node is None:
@@ -605,15 +667,40 @@ def _conform(doc: _Doc, context: _Context, node: Any, schema: Any, path: Path_) 
 class _Pod:
     """One pod (a Pod, or the template of a workload) and the plugins upstream would run on it."""
 
+    METADATA = "metadata"  # the key of the pod's labels and annotations in `node`
+
     def __init__(
-        self, doc: _Doc, context: _Context, node: CommentedMap, path: Path_, namespace: str
+        self,
+        doc: _Doc,
+        context: _Context,
+        node: CommentedMap,
+        path: Path_,
+        namespace: str,
+        *,
+        knative: bool = False,
     ) -> None:
         self.doc, self.context, self.node, self.path = doc, context, node, path
         self.namespace = namespace
-        self.spec: CommentedMap = node["spec"]
-        metadata = node.get("metadata")
+        self.knative = knative
+        self.spec: CommentedMap = self._spec()
+        metadata = node.get(self.METADATA)
         labels = metadata.get("labels") if isinstance(metadata, CommentedMap) else None
         self.labels: dict[str, str] = dict(labels or {})
+
+    def _spec(self) -> CommentedMap:
+        spec: CommentedMap = self.node["spec"]
+        return spec
+
+    def _spec_path(self, *parts: str | int) -> Path_:
+        return (*self.path, "spec", *parts)
+
+    def _volumes(self) -> list[tuple[Path_, Any]]:
+        """The pod's volumes, each with its path below the spec."""
+        volumes = enumerate(self.spec.get("volumes") or [])
+        return [(("volumes", i), v) for i, v in volumes if v is not None]
+
+    def _containers(self) -> list[Any]:
+        return [c for c in self.spec.get("containers") or [] if c is not None]
 
     def inject(self) -> None:
         if (
@@ -626,14 +713,24 @@ class _Pod:
         serverless = any(self.labels.get(key) == "true" for key in SERVERLESS) or (
             namespace_labels.get(ENABLE_INJECTION) == "true"
         )
-        if serverless:
+        if serverless and datasets and self.knative:
+            _not_injected(
+                self.doc,
+                self.context,
+                (*self.path, self.METADATA),
+                "the FUSE sidecar is not injected into a Knative revision template, which "
+                "rejects privileged containers, lifecycle hooks and hostPath volumes; use "
+                "serverful injection, or upstream's webhook",
+            )
+        elif serverless:
             if datasets and self._sidecar_supported():
                 self._fuse_sidecar(datasets)
                 self._dataset_usage(datasets)
         elif datasets:
             self._require_node_with_fuse(datasets)
             self._node_affinity_with_cache(datasets)
-            self._mount_propagation(datasets)
+            if not self.knative:  # Knative rejects mountPropagation in a revision template
+                self._mount_propagation(datasets)
             self._dataset_usage(datasets)
         elif self.context.facts.prefer_nodes_without_cache:
             self._prefer_nodes_without_cache()
@@ -641,7 +738,7 @@ class _Pod:
     def _datasets(self) -> list[DatasetFacts]:
         """The datasets whose claims the pod mounts, by name (upstream iterates a Go map)."""
         found: dict[str, DatasetFacts] = {}
-        for index, volume in enumerate(self.spec.get("volumes") or []):
+        for where, volume in self._volumes():
             claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
             if claim is None:
                 continue
@@ -649,7 +746,7 @@ class _Pod:
             if dataset is not None:
                 found[str(claim)] = dataset
             elif self.context.facts.strict:
-                path = (*self.path, "spec", "volumes", index, "persistentVolumeClaim", "claimName")
+                path = self._spec_path(*where, "persistentVolumeClaim", "claimName")
                 _fail(
                     self.doc,
                     self.context,
@@ -714,14 +811,14 @@ class _Pod:
     # MountPropagationInjector: app containers see the FUSE mount come back after a restart.
     def _mount_propagation(self, datasets: list[DatasetFacts]) -> None:
         volumes = self._volumes_of({d.name for d in datasets})
-        for container in self.spec.get("containers") or []:
+        for container in self._containers():
             for mount in container.get("volumeMounts") or []:
                 if mount.get("name") in volumes and mount.get("mountPropagation") is None:
                     _put(mount, "mountPropagation", HOST_TO_CONTAINER)
 
     # DatasetUsageInjector: the sorted union of the datasets the pod uses.
     def _dataset_usage(self, datasets: list[DatasetFacts]) -> None:
-        metadata = self.node.get("metadata")
+        metadata = self.node.get(self.METADATA)
         annotations = metadata.get("annotations") if isinstance(metadata, CommentedMap) else None
         existing = str((annotations or {}).get(DATASETS_IN_USE) or "")
         names = {n.strip() for n in existing.split(",") if n.strip()} | {d.name for d in datasets}
@@ -819,7 +916,7 @@ class _Pod:
     def _volumes_of(self, claims: set[str]) -> set[str]:
         return {
             str(v.get("name"))
-            for v in self.spec.get("volumes") or []
+            for _, v in self._volumes()
             if str((v.get("persistentVolumeClaim") or {}).get("claimName")) in claims
         }
 
@@ -879,13 +976,13 @@ class _Pod:
 
     def _metadata(self, section: str, entries: Mapping[str, str]) -> None:
         """Set labels or annotations of the pod, creating what is missing."""
-        metadata = self.node.get("metadata")
+        metadata = self.node.get(self.METADATA)
         if not isinstance(metadata, CommentedMap):
             value = _fresh({section: dict(entries)})
-            if "metadata" in self.node:
-                self.node["metadata"] = value
+            if self.METADATA in self.node or self.METADATA != "metadata":
+                _put(self.node, self.METADATA, value)
             else:
-                self.node.insert(0, "metadata", value)
+                self.node.insert(0, self.METADATA, value)
             return
         existing = metadata.get(section)
         if not isinstance(existing, CommentedMap):
@@ -908,6 +1005,61 @@ class _Pod:
             _insert_item(existing, len(existing), _fresh(item))
         else:
             _put(self.spec, section, _fresh([item]))
+
+
+class _WorkflowPods(_Pod):
+    """The pods of an Argo workflow spec: its `volumes`, `affinity`, `nodeSelector` and
+    `podMetadata` apply to every template's pod, so the scheduling plugins write there."""
+
+    METADATA = "podMetadata"
+
+    def _spec(self) -> CommentedMap:
+        return self.node
+
+    def _spec_path(self, *parts: str | int) -> Path_:
+        return (*self.path, *parts)
+
+    def _volumes(self) -> list[tuple[Path_, Any]]:
+        found = super()._volumes()
+        for index, template in enumerate(self.spec.get("templates") or []):
+            for i, volume in enumerate((template or {}).get("volumes") or []):
+                found.append((("templates", index, "volumes", i), volume))
+        return [(where, volume) for where, volume in found if volume is not None]
+
+    def _containers(self) -> list[Any]:
+        return [c for _, c in template_containers(self.spec, "containers")]
+
+    def inject(self) -> None:
+        if self.labels.get(ENABLE_INJECTION) == "false":
+            return
+        datasets = self._datasets()
+        if not datasets:
+            return
+        namespace_labels = self.context.namespace_labels.get(self.namespace, {})
+        if any(self.labels.get(key) == "true" for key in SERVERLESS) or (
+            namespace_labels.get(ENABLE_INJECTION) == "true"
+        ):
+            _not_injected(
+                self.doc,
+                self.context,
+                self._spec_path("podMetadata"),
+                "the FUSE sidecar is not injected into Argo Workflows: their pods are made "
+                "per template at run time; use serverful injection, or upstream's webhook",
+            )
+            return
+        self._require_node_with_fuse(datasets)
+        self._node_affinity_with_cache(datasets)
+        self._mount_propagation(datasets)
+        self._dataset_usage(datasets)
+        for index, template in enumerate(self.spec.get("templates") or []):
+            if (template or {}).get("affinity") is not None:
+                _not_injected(
+                    self.doc,
+                    self.context,
+                    self._spec_path("templates", index, "affinity"),
+                    "this template's own affinity replaces the workflow's, which got the "
+                    "datasets' node affinity: add it here too",
+                )
 
 
 def _expression(key: str, operator: str, values: list[str]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from multiprocessing.pool import Pool
 from fluid_render.bind import Bundle, bind
 from fluid_render.errors import BuildError, Position, Problem, fail_if
 from fluid_render.load import Document
+from fluid_render.plan.hadoop import ConfigMapKeys, config_map_keys
 from fluid_render.plan.operations import (
     KUBECTL_IMAGE,
     Key,
@@ -61,7 +62,8 @@ def build(
     )
     fail_if(check_placement(bundles))
     orders, warnings = order_operations(bundles, scripts())
-    manifests, problems = _render_all(bundles, ports, orders, kubectl_image)
+    config_maps = config_map_keys(validated.passthrough, namespace)
+    manifests, problems = _render_all(bundles, ports, orders, kubectl_image, config_maps)
     if problems:
         raise BuildError(problems)
     waiting = sorted({op[0] for op, order in orders.items() if order.after is not None})
@@ -80,7 +82,7 @@ def build(
                 )
             ]
         )
-    return Build(manifests, validated.passthrough, new_lock, sorted(warnings))
+    return Build(manifests, validated.passthrough, new_lock, sorted(warnings + validated.warnings))
 
 
 # Below this many datasets a second process costs more (fork, result transfer) than it saves.
@@ -93,6 +95,7 @@ class _Work:
     ports: Mapping[str, Mapping[str, int]]
     orders: Mapping[Key, Order]
     kubectl_image: str
+    config_maps: ConfigMapKeys
 
 
 _work: _Work | None = None
@@ -106,7 +109,7 @@ def _render_range(start: int, end: int) -> tuple[list[Manifest], list[Problem]]:
     for bundle in _work.bundles[start:end]:
         try:
             ports = _work.ports.get(runtime_key(bundle.namespace, bundle.name), {})
-            values = plan_values(bundle, ports)
+            values = plan_values(bundle, ports, _work.config_maps)
             operations = plan_operations(
                 bundle, values, _work.orders, scripts(), _work.kubectl_image
             )
@@ -124,11 +127,12 @@ def _render_all(
     ports: Mapping[str, Mapping[str, int]],
     orders: Mapping[Key, Order],
     kubectl_image: str,
+    config_maps: ConfigMapKeys,
 ) -> tuple[list[Manifest], list[Problem]]:
     """Every bundle's manifests in bundle order; large builds use every core (forked workers
     inherit the compiled templates and the specs, and return plain text)."""
     global _work
-    _work = _Work(bundles, ports, orders, kubectl_image)
+    _work = _Work(bundles, ports, orders, kubectl_image, config_maps)
     try:
         workers = min(os.cpu_count() or 1, 8)
         if len(bundles) < PARALLEL_FROM or workers < 2 or "fork" not in get_all_start_methods():

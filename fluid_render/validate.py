@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from fluid_render import credentials
 from fluid_render.api import API_VERSION, KINDS
 from fluid_render.api.names import kind_problem, name_problem, namespace_problem
+from fluid_render.deprecated import did_you_mean, drop_deprecated, known_fields
 from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.errors import field_path as field_path
 from fluid_render.load import Document
@@ -47,6 +48,7 @@ class Spec(Generic[M]):
 class Validated:
     specs: list[Spec[Any]]
     passthrough: list[Document] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def validate(documents: Sequence[Document], default_namespace: str, passthrough: bool) -> Validated:
@@ -54,6 +56,7 @@ def validate(documents: Sequence[Document], default_namespace: str, passthrough:
     specs: list[Spec[Any]] = []
     others: list[Document] = []
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     for doc in documents:
         kind, api_version = doc.data.get("kind"), doc.data.get("apiVersion")
         model = KINDS.get(kind) if isinstance(kind, str) else None
@@ -80,16 +83,29 @@ def validate(documents: Sequence[Document], default_namespace: str, passthrough:
             )
         else:
             problems.extend(credentials.credential_problems(doc))
+            found, data = drop_deprecated(doc)
+            warnings += found
             try:
-                parsed = model.model_validate(doc.data)
+                parsed = model.model_validate(canonical(data))
             except ValidationError as error:
-                problems.extend(problems_of(doc, error))
+                problems.extend(problems_of(doc, error, model))
                 continue
             namespace = doc.data["metadata"].get("namespace") or default_namespace
             specs.append(Spec(parsed, namespace, doc))
     if problems:
         raise BuildError(problems)
-    return Validated(specs, others)
+    return Validated(specs, others, warnings)
+
+
+def canonical(data: Any) -> Any:
+    """Every mapping with its keys sorted: a model keeps its fields' order, but a free map
+    (labels, properties, nodeSelector, env, options) keeps the input's, and reordering keys in
+    a spec must change no byte of the output."""
+    if isinstance(data, dict):
+        return {key: canonical(data[key]) for key in sorted(data, key=str)}
+    if isinstance(data, list):
+        return [canonical(item) for item in data]
+    return data
 
 
 def _check_passthrough(doc: Document) -> list[Problem]:
@@ -127,13 +143,17 @@ def _problem(doc: Document, path: tuple[str | int, ...], message: str) -> Proble
     return Problem(doc.position_of(path), field_path(path), message)
 
 
-def problems_of(doc: Document, error: ValidationError) -> list[Problem]:
+def problems_of(
+    doc: Document, error: ValidationError, model: type[BaseModel] | None = None
+) -> list[Problem]:
     problems = []
     for detail in error.errors(include_url=False):
         path = _data_path(doc.data, detail["loc"])
         message = _message(detail)
         if credentials.covers(doc.kind, path) and _quotes(message, detail.get("input")):
             message = "is not valid (the value is not shown: this field may hold a credential)"
+        if detail["type"] == "extra_forbidden" and model is not None and path:
+            message += did_you_mean(str(path[-1]), known_fields(model, path[:-1]))
         problems.append(_problem(doc, path, message))
     return problems
 

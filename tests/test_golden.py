@@ -5,6 +5,7 @@ Refresh after a reviewed change with `pytest tests/test_golden.py --update-golde
 
 from __future__ import annotations
 
+import random
 import re
 import shutil
 from pathlib import Path
@@ -12,10 +13,12 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fluid_render.check import check_manifests
 from fluid_render.emit import OWNED
-from fluid_render.load import load_inputs
+from fluid_render.load import load_inputs, parse_documents
 from fluid_render.pipeline import build
 from fluid_render.plan.ports import Lock, PortRange
 
@@ -84,6 +87,40 @@ def test_output_is_byte_stable(case: str, tmp_path: Path) -> None:
         second["fluid-render.lock"] = lock.read_text()
     assert second == first
     assert OWNED in second
+
+
+def _shuffled(data: Any, rng: random.Random) -> Any:
+    """The same data with the keys of every mapping, at every depth, in a random order."""
+    if isinstance(data, dict):
+        keys = list(data)
+        rng.shuffle(keys)
+        return {key: _shuffled(data[key], rng) for key in keys}
+    if isinstance(data, list):
+        return [_shuffled(item, rng) for item in data]
+    return data
+
+
+def _rendered(text: str) -> list[tuple[str, str]]:
+    result = build(
+        parse_documents(text, "specs.yaml"),
+        lock=Lock(),
+        lock_source="lock",
+        port_range=PortRange(20000, 25000),
+        passthrough=True,
+    )
+    return [(m.kind, m.text) for m in result.manifests]
+
+
+@settings(max_examples=4 * len(CASES), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=st.sampled_from(CASES), rng=st.randoms(use_true_random=False))
+def test_reordering_keys_of_any_input_mapping_changes_no_byte(
+    case: str, rng: random.Random
+) -> None:
+    texts = [p.read_text() for p in sorted((GOLDEN / case / "input").glob("*.yaml"))]
+    documents = [d for text in texts for d in yaml.safe_load_all(text) if d is not None]
+    original = yaml.safe_dump_all(documents, sort_keys=False)
+    shuffled = yaml.safe_dump_all([_shuffled(d, rng) for d in documents], sort_keys=False)
+    assert _rendered(shuffled) == _rendered(original)
 
 
 LABEL_KEY = re.compile(

@@ -362,6 +362,26 @@ def test_sidecar_on_a_pod(facts: Facts) -> None:
     _assert_valid(out)
 
 
+def test_sidecar_keeps_the_mount_path_after_user_fuse_args() -> None:
+    """The sidecar copies the DaemonSet's container: user args get the mount point too."""
+    specs = SPECS.replace("  fuse:\n", '  fuse:\n    args: ["fuse", "--fuse-opts=ro"]\n', 1)
+    result = build(
+        parse_documents(specs, "specs.yaml"),
+        lock=Lock(),
+        lock_source="lock",
+        port_range=PortRange(20000, 25000),
+    )
+    own = facts_from_build(result.manifests)
+    metadata = {"labels": {"serverless.fluid.io/inject": "true"}}
+    (obj,) = _load(_inject(_pod(["laion"], metadata=metadata), own))
+    assert obj["spec"]["containers"][0]["args"] == [
+        "fuse",
+        "--fuse-opts=ro,allow_other",
+        "/runtime-mnt/alluxio/ml/laion/alluxio-fuse",
+        "/",
+    ]
+
+
 def test_sidecar_on_a_deployment_in_an_injecting_namespace(facts: Facts) -> None:
     text = """\
     apiVersion: v1
@@ -529,6 +549,83 @@ def test_unknown_kinds_and_other_api_groups_pass_unchanged(facts: Facts) -> None
     """
     text = textwrap.dedent(text)
     assert _inject(text, facts) == text
+
+
+def _warnings(text: str, facts: Facts) -> list[str]:
+    (file,) = inject_documents({"app.yaml": textwrap.dedent(text)}, facts)
+    return [str(w) for w in file.warnings]
+
+
+def test_unknown_kinds_that_mount_a_dataset_are_named_in_a_warning(facts: Facts) -> None:
+    text = """\
+    apiVersion: batch.volcano.sh/v1alpha1
+    kind: Job
+    metadata: {name: v, namespace: ml}
+    spec:
+      tasks:
+        - name: t
+          template: {spec: {volumes: [{name: d, persistentVolumeClaim: {claimName: laion}}]}}
+    ---
+    apiVersion: example.org/v1
+    kind: Widget
+    metadata: {name: w, namespace: ml}
+    spec: {volumes: [{persistentVolumeClaim: {claimName: not-a-dataset}}]}
+    """
+    (warning,) = _warnings(text, facts)
+    assert warning.startswith(
+        "app.yaml:7:69: spec.tasks[0].template.spec.volumes[0].persistentVolumeClaim.claimName: "
+        "Job ml/v mounts the claim of dataset ml/laion, but inject does not know where its "
+        "pods are"
+    )
+    with pytest.raises(BuildError, match=r"Job ml/v mounts the claim .*\(--strict\)"):
+        inject_documents({"app.yaml": textwrap.dedent(text)}, _with(facts, strict=True))
+
+
+WORKFLOW = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: wf, namespace: ml}
+spec:
+  podMetadata: {labels: {serverless.fluid.io/inject: "true"}}
+  volumes: [{name: d, persistentVolumeClaim: {claimName: laion}}]
+  templates:
+    - name: a
+      container: {image: busybox, volumeMounts: [{name: d, mountPath: /d}]}
+      affinity: {}
+"""
+
+
+def test_workflows_get_no_sidecar_but_a_warning(facts: Facts) -> None:
+    (warning,) = _warnings(WORKFLOW, facts)
+    assert "spec.podMetadata: the FUSE sidecar is not injected into Argo Workflows" in warning
+    assert _inject(WORKFLOW, facts) == WORKFLOW
+
+
+def test_a_template_with_its_own_affinity_is_named(facts: Facts) -> None:
+    text = WORKFLOW.replace('  podMetadata: {labels: {serverless.fluid.io/inject: "true"}}\n', "")
+    (warning,) = _warnings(text, facts)
+    assert "spec.templates[0].affinity: this template's own affinity replaces" in warning
+    (obj,) = _load(_inject(text, facts))
+    assert _required({"spec": obj["spec"]}) == [[A100, GPU]]
+    mount = obj["spec"]["templates"][0]["container"]["volumeMounts"][0]
+    assert mount["mountPropagation"] == "HostToContainer"
+
+
+def test_cron_workflows_and_rollouts_by_reference(facts: Facts) -> None:
+    cron = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "CronWorkflow",
+        "metadata": {"name": "c", "namespace": "ml"},
+        "spec": {"schedule": "@daily", "workflowSpec": yaml.safe_load(WORKFLOW)["spec"]},
+    }
+    del cron["spec"]["workflowSpec"]["podMetadata"]
+    (obj,) = _load(_inject(yaml.safe_dump(cron, sort_keys=False), facts))
+    assert obj["spec"]["workflowSpec"]["podMetadata"] == {
+        "annotations": {"fluid.io/datasets-in-use": "laion"}
+    }
+    rollout = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\n"
+    rollout += "spec: {workloadRef: {kind: Deployment, name: d}}\n"
+    assert _inject(rollout, facts) == rollout
 
 
 def test_list_items_are_injected(facts: Facts) -> None:
@@ -832,7 +929,8 @@ def test_inject_passthrough_mutates_copied_documents(facts: Facts) -> None:
         port_range=PortRange(20000, 25000),
         passthrough=True,
     )
-    copied = inject_passthrough(result.passthrough, facts_from_build(result.manifests))
+    copied, warnings = inject_passthrough(result.passthrough, facts_from_build(result.manifests))
+    assert warnings == []
     assert [d.kind for d in copied] == ["Deployment", "ConfigMap"]
     assert copied[1] is result.passthrough[1]  # untouched: the very same document
     assert "mountPropagation: HostToContainer" in copied[0].text
@@ -854,7 +952,7 @@ def _golden_run(case: str, apps: Path, *extra: str) -> Any:
 
 
 def test_every_inject_case_listed() -> None:
-    assert CASES == ["prefer-nodes-without-cache", "serverful", "serverless"]
+    assert CASES == ["prefer-nodes-without-cache", "serverful", "serverless", "workloads"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -934,6 +1032,11 @@ def test_errors_exit_1_and_write_nothing(tmp_path: Path) -> None:
         "a Pod needs a pod spec here",
         f"error: {apps}/others.yaml:33:41: spec.volumes[0].persistentVolumeClaim.claimName: "
         "PersistentVolumeClaim ml/not-a-dataset is no Dataset of the specs (--strict)",
+        f"error: {apps}/others.yaml:46:55: "
+        "spec.tasks[0].template.spec.volumes[0].persistentVolumeClaim.claimName: "
+        "Job ml/volcano mounts the claim of dataset ml/laion, but inject does not know where "
+        "its pods are: upstream's webhook would mutate them; add the mutations yourself "
+        "(--strict)",
     ]
     assert read_tree(apps) == before
     missing = run(
@@ -949,3 +1052,56 @@ def test_read_texts_skips_hidden_files(tmp_path: Path) -> None:
     (tmp_path / "b.yml").write_text("b: 1\n")
     (tmp_path / "c.txt").write_text("c: 1\n")
     assert read_texts([str(tmp_path)]) == {str(tmp_path / "b.yml"): "b: 1\n"}
+
+
+def test_the_command_prints_warnings(tmp_path: Path) -> None:
+    result = _golden_run("serverful", GOLDEN_INJECT / "serverful" / "apps")
+    assert result.exit_code == 0, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("warning: ") and "Job ml/volcano mounts the claim of dataset" in line
+
+
+def test_a_warning_for_an_object_with_odd_metadata(facts: Facts) -> None:
+    text = """\
+    apiVersion: example.org/v1
+    kind: Gadget
+    metadata: [not, a, mapping]
+    spec: {volumes: [{persistentVolumeClaim: {claimName: laion}}]}
+    """
+    (warning,) = _warnings(text, _with(facts, namespace="ml"))
+    assert "Gadget ml/None mounts the claim of dataset ml/laion" in warning
+
+
+def test_knative_gets_no_sidecar_and_no_mount_propagation(facts: Facts) -> None:
+    pod = yaml.safe_load(
+        _pod(["laion"], metadata={"labels": {"serverless.fluid.io/inject": "true"}})
+    )
+    service = {
+        "apiVersion": "serving.knative.dev/v1",
+        "kind": "Service",
+        "metadata": {"name": "s", "namespace": "ml"},
+        "spec": {"template": {"metadata": pod["metadata"], "spec": pod["spec"]}},
+    }
+    text = yaml.safe_dump(service, sort_keys=False)
+    (warning,) = _warnings(text, facts)
+    assert "spec.template.metadata: the FUSE sidecar is not injected into a Knative" in warning
+    assert _inject(text, facts) == text
+    del service["spec"]["template"]["metadata"]
+    (obj,) = _load(_inject(yaml.safe_dump(service, sort_keys=False), facts))
+    template = obj["spec"]["template"]
+    assert _required(template) == [[A100, GPU]]
+    assert "mountPropagation" not in str(template["spec"]["containers"])
+
+
+def test_null_entries_are_left_alone(facts: Facts) -> None:
+    """YAML `- ` items are null; the shape check allows them, the plugins skip them."""
+    workflow = WORKFLOW.replace(
+        '  podMetadata: {labels: {serverless.fluid.io/inject: "true"}}\n', ""
+    )
+    workflow = workflow.replace("  templates:\n", "  templates:\n    -\n")
+    workflow = workflow.replace("  volumes: [", "  volumes: [null, ")
+    (obj,) = _load(_inject(workflow, facts))
+    assert obj["spec"]["podMetadata"] == {"annotations": {"fluid.io/datasets-in-use": "laion"}}
+    pod = _pod(["laion"]).replace("  volumes:\n", "  volumes:\n  - null\n")
+    (obj,) = _load(_inject(pod, facts))
+    assert _required(obj) == [[A100, GPU]]

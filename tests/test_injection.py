@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from fluid_render.check import parse_manifest
 from fluid_render.load import parse_documents
 from fluid_render.pipeline import build
+from fluid_render.plan.mounts import table_field
 from fluid_render.plan.ports import Lock, PortRange
 
 NASTY = st.one_of(
@@ -79,7 +80,7 @@ def _spec(
     notes=st.dictionaries(KEY.map(lambda k: "example.org/" + k), NASTY, max_size=3),
     props=st.dictionaries(KEY.map(lambda k: "user." + k), NASTY, max_size=3),
     env=st.dictionaries(st.from_regex(r"\A[A-Z][A-Z0-9_]{0,10}\Z"), NASTY, max_size=3),
-    option=st.from_regex(r"\A[^\s]{1,20}\Z"),
+    option=st.from_regex(r"\A[^\s\x00]{1,20}\Z"),
     path=st.from_regex(r"\A/[^\s]{0,20}\Z"),
 )
 def test_values_arrive_exactly(
@@ -109,6 +110,6 @@ def test_values_arrive_exactly(
     for key, value in props.items():
         assert f"-D{key}={value}" in java_opts
     table = objects[("ConfigMap", "demo-mount-config")]["data"]["mount.info"]
-    assert table == f"{path} s3://bucket/ --option opt={option}\n"
+    assert table == f"{path} s3://bucket/ --option {table_field(f'opt={option}')}\n"
     for manifest in result.manifests:  # every document still holds exactly one object
         assert len(list(yaml.safe_load_all(manifest.text))) == 1

@@ -274,3 +274,61 @@ def test_job_name_changes_with_a_meaningful_field(change: str) -> None:
     before = set(objects(run(load("l", "target: [{path: /train}]")), "Job"))
     after = set(objects(run(load("l", change)), "Job"))
     assert before != after
+
+
+def _with_rerun(text: str, token: str) -> str:
+    return text.replace(
+        "namespace: ns}\nspec:\n  dataset: {name: data}",
+        f"namespace: ns, annotations: {{fluid-render.io/rerun: '{token}'}}}}\n"
+        "spec:\n  dataset: {name: data}",
+    )
+
+
+def test_rerun_annotation_renames_the_job_and_changes_nothing_else() -> None:
+    successor = load("after", "target: [{path: /train}]\nrunAfter: {kind: DataLoad, name: warm}")
+    before = run(load("warm") + successor)
+    rerun = _with_rerun(load("warm"), "2026-12-01") + successor
+    after = run(rerun)
+    old_jobs, new_jobs = objects(before, "Job"), objects(after, "Job")
+    assert len(old_jobs) == len(new_jobs) == 2 and not set(old_jobs) & set(new_jobs)
+    text = "".join(m.text for m in before.manifests)
+    for old, new in zip(sorted(old_jobs), sorted(new_jobs), strict=True):
+        text = text.replace(old, new)  # the successor waits for the new Job, and runs again
+    assert _without_rerun(after) == text
+    # the same token is the same run; another token is another run
+    assert set(objects(run(rerun), "Job")) == set(new_jobs)
+    assert set(objects(run(_with_rerun(load("warm"), "2")), "Job")) != set(new_jobs)
+
+
+def _without_rerun(result: Build) -> str:
+    annotation = '    fluid-render.io/rerun: "2026-12-01"\n'
+    return "".join(m.text.replace(annotation, "") for m in result.manifests)
+
+
+def test_loads_wait_for_a_worker_and_backups_do_not() -> None:
+    result = run(
+        load("l") + backup("b", "backupPath: pvc://store/b/\nrunAfter: {kind: DataLoad, name: l}")
+    )
+    waits = [
+        env(pod_spec(job)["initContainers"][-1]).get("FLUID_WAIT_WORKERS")
+        for job in objects(result, "Job").values()
+    ]
+    assert sorted(waits, key=str) == ["1", None]
+    idle = run(load("l"), runtime="spec: {replicas: 0}")
+    (job,) = objects(idle, "Job").values()
+    assert env(pod_spec(job)["initContainers"][-1])["FLUID_WAIT_WORKERS"] == "0"
+
+
+def test_a_passthrough_config_map_decides_the_hadoop_files() -> None:
+    config_map = (
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: hc, namespace: ns}\n"
+        "data: {core-site.xml: '<configuration/>'}\n"
+    )
+    text = BASE.replace("spec: {replicas: 1}", "spec: {replicas: 1, hadoopConfig: hc}")
+    docs = parse_documents(text + config_map, "s.yaml")
+    result = build(
+        docs, lock=Lock(), lock_source="l", port_range=PortRange(20000, 25000), passthrough=True
+    )
+    master = objects(result, "StatefulSet")["data-master"]
+    (volume,) = [v for v in pod_spec(master)["volumes"] if v["name"] == "hdfs-confs"]
+    assert volume["configMap"]["items"] == [{"key": "core-site.xml", "path": "core-site.xml"}]

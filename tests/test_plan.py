@@ -10,7 +10,9 @@ from fluid_render.bind import bind
 from fluid_render.errors import BuildError
 from fluid_render.load import parse_documents
 from fluid_render.plan import quantity
+from fluid_render.plan.hadoop import ConfigMapKeys
 from fluid_render.plan.naming import dataset_id, fit, label_key
+from fluid_render.plan.ports import needed_ports
 from fluid_render.plan.values import Values, parse_backup_path, plan_values
 from fluid_render.validate import validate
 
@@ -32,12 +34,13 @@ MEM = (
 
 
 def plan(dataset: str = WEB, runtime: str = MEM) -> Values:
-    text = DATASET.format(dataset=dataset) + "---\n" + RUNTIME.format(runtime=runtime)
-    [bundle] = bind(validate(parse_documents(text, "s.yaml"), "default", False).specs)
-    from fluid_render.plan.ports import needed_ports
+    return plan_text(DATASET.format(dataset=dataset) + "---\n" + RUNTIME.format(runtime=runtime))
 
+
+def plan_text(text: str, config_maps: ConfigMapKeys | None = None) -> Values:
+    [bundle] = bind(validate(parse_documents(text, "s.yaml"), "default", False).specs)
     ports = {n: 20000 + i for i, n in enumerate(needed_ports(bundle.runtime.model))}
-    return plan_values(bundle, ports)
+    return plan_values(bundle, ports, config_maps)
 
 
 def problems(dataset: str = WEB, runtime: str = MEM) -> str:
@@ -141,6 +144,19 @@ def test_default_fuse_args_for_a_read_only_web_dataset() -> None:
     ]
 
 
+def test_user_fuse_args_still_get_the_mount_path_on_new_images() -> None:
+    """optimizeDefaultFuse appends the mount point after the user's args too (image >= 2.8)."""
+    runtime = '{"fuse": {"args": ["fuse", "--fuse-opts=kernel_cache,ro"]}}'
+    assert plan(runtime=runtime).fuse_args == [
+        "fuse",
+        "--fuse-opts=kernel_cache,ro,allow_other",  # no max_readahead=0: the user chose
+        "/runtime-mnt/alluxio/team-a/demo/alluxio-fuse",
+        "/",
+    ]
+    old = '{"fuse": {"imageTag": "2.7.4", "args": ["fuse", "--fuse-opts=allow_root"]}}'
+    assert plan(runtime=old).fuse_args == ["fuse", "--fuse-opts=allow_root"]
+
+
 def test_fuse_args_for_owner_rw_and_old_images() -> None:
     dataset = (
         '{"accessModes": ["ReadWriteMany"], "owner": {"uid": 7, "gid": 8, "user": "u", '
@@ -170,6 +186,44 @@ def test_property_precedence() -> None:
     assert "-Dalluxio.master.metastore=HEAP" in opts  # the user wins over defaults
     assert "alluxio.user.block.size.bytes.default" not in opts  # a component key drops it
     assert "-Dalluxio.user.streaming.data.timeout=300sec" in opts  # all mounts are http
+
+
+SIZES = (
+    "alluxio.user.block.size.bytes.default",
+    "alluxio.user.streaming.reader.chunk.size.bytes",
+    "alluxio.user.local.reader.chunk.size.bytes",
+    "alluxio.worker.network.reader.buffer.size",
+)
+
+
+def _sizes(runtime: str, dataset: str = WEB) -> list[str]:
+    opts = plan(dataset, runtime).config["ALLUXIO_JAVA_OPTS"].split(" ")
+    found = dict(o[2:].split("=", 1) for o in opts if o.startswith("-D"))
+    return [found[key] for key in SIZES] + [found.get("alluxio.user.streaming.data.timeout", "")]
+
+
+@pytest.mark.parametrize(
+    ("runtime", "sizes"),
+    [
+        ("{}", ["256MB"] * 4),
+        # upstream's values share spec.properties' map: the 16MB defaults land in it first
+        ('{"properties": {"alluxio.fuse.debug.enabled": "true"}}', ["16MB"] + ["32MB"] * 3),
+        # component properties make upstream copy the map, which ends the sharing
+        (
+            '{"properties": {"alluxio.fuse.debug.enabled": "true"}, '
+            '"master": {"properties": {"alluxio.master.metastore": "HEAP"}}}',
+            ["256MB"] * 4,
+        ),
+        ('{"fuse": {"properties": {"alluxio.fuse.debug.enabled": "true"}}}', ["256MB"] * 4),
+    ],
+)
+def test_web_sizes_follow_upstream_map_sharing(runtime: str, sizes: list[str]) -> None:
+    assert _sizes(runtime) == [*sizes, "300sec"]
+
+
+def test_web_sizes_only_for_all_http_mounts() -> None:
+    s3 = '{"mounts": [{"mountPoint": "s3://b/", "name": "b"}]}'
+    assert _sizes("{}", s3) == ["16MB", "32MB", "32MB", "32MB", ""]
 
 
 def test_single_root_mount_becomes_the_root_ufs() -> None:
@@ -248,3 +302,90 @@ def test_pv_capacity_and_node_affinity() -> None:
     terms = values.volume.node_affinity["required"]["nodeSelectorTerms"]  # type: ignore[index]
     assert [e["key"] for e in terms[0]["matchExpressions"]] == ["a", "b"]
     assert values.fuse_pod.node_selector == {"a": "1", "b": "2", "fluid.io/f-team-a-demo": "true"}
+
+
+def test_metadata_list_key_order_does_not_reach_the_output() -> None:
+    def with_metadata_list(entry: str) -> Values:
+        text = DATASET.format(dataset=WEB) + "---\n" + RUNTIME.format(runtime=MEM)
+        text = text.replace(
+            'metadata: {name: demo, namespace: team-a}\nspec: {"replicas"',
+            "metadata: {name: demo, namespace: team-a, annotations: "
+            f"{{data.fluid.io/metadataList: '{entry}'}}}}\nspec: {{\"replicas\"",
+        )
+        return plan_text(text)
+
+    kind = '"selector": {"kind": "PersistentVolume"}'
+    first = with_metadata_list(f'[{{"labels": {{"b": "2", "a": "1"}}, {kind}}}]')
+    second = with_metadata_list(f'[{{{kind}, "labels": {{"a": "1", "b": "2"}}}}]')
+    assert list(first.volume.pv_labels)[-2:] == ["a", "b"]
+    assert first.volume == second.volume
+
+
+def test_spaces_in_mount_option_values_are_kept() -> None:
+    dataset = (
+        '{"mounts": [{"mountPoint": "cos://b/", "name": "b", '
+        '"options": {"fs.cos.app.id": "my app\\\\1"}}]}'
+    )
+    assert plan(dataset).mount_table == "/b cos://b/ --option fs.cos.app.id=my\\x20app\\\\1\n"
+
+
+def test_white_space_where_alluxio_cannot_take_it_is_an_error() -> None:
+    root = '{"mounts": [{"mountPoint": "s3://b/", "options": {"k": "a b"}}]}'
+    assert "k: the root mount's options become JVM options" in problems(root)
+    key = '{"mounts": [{"mountPoint": "s3://b/", "name": "b", "options": {"a b": "v"}}]}'
+    assert "a b: white space is not allowed in keys" in problems(key)
+    nul = '{"mounts": [{"mountPoint": "s3://b/", "name": "b", "options": {"k": "a\\u0000"}}]}'
+    assert "k: a NUL character is not allowed" in problems(nul)
+    point = '{"mounts": [{"mountPoint": "s3://b c/", "name": "b"}]}'
+    assert "mountPoint: white space is not allowed" in problems(point)
+
+
+# -------------------------------------------------------------------- hadoopConfig
+def _hadoop(keys: frozenset[str] | None) -> Values:
+    text = DATASET.format(dataset=WEB) + "---\n" + RUNTIME.format(runtime='{"hadoopConfig": "hc"}')
+    return plan_text(text, None if keys is None else {("team-a", "hc"): keys})
+
+
+def _hdfs(values: Values) -> tuple[dict[str, Any], str]:
+    (volume,) = [v for v in values.master_pod.volumes if v["name"] == "hdfs-confs"]
+    opts = values.config["ALLUXIO_JAVA_OPTS"].split(" ")
+    (files,) = [o for o in opts if o.startswith("-Dalluxio.underfs.hdfs.configuration=")]
+    return volume["configMap"], files.partition("=")[2]
+
+
+def test_hadoop_config_among_the_inputs_mounts_only_its_files() -> None:
+    config_map, files = _hdfs(_hadoop(frozenset({"hdfs-site.xml", "log4j.properties"})))
+    assert config_map == {
+        "name": "hc",
+        "items": [{"key": "hdfs-site.xml", "path": "hdfs-site.xml"}],
+    }
+    assert files == "/hdfs-config/hdfs-site.xml"
+    config_map, files = _hdfs(_hadoop(frozenset({"hdfs-site.xml", "core-site.xml"})))
+    assert [i["key"] for i in config_map["items"]] == ["core-site.xml", "hdfs-site.xml"]
+    assert files == "/hdfs-config/core-site.xml:/hdfs-config/hdfs-site.xml"
+
+
+def test_hadoop_config_unseen_mounts_the_whole_config_map() -> None:
+    """Items naming a missing key would keep the pods in ContainerCreating."""
+    config_map, files = _hdfs(_hadoop(None))
+    assert config_map == {"name": "hc"}
+    assert files == "/hdfs-config/core-site.xml:/hdfs-config/hdfs-site.xml"
+
+
+def test_hadoop_config_without_either_file_is_an_error() -> None:
+    with pytest.raises(BuildError, match=r"ConfigMap team-a/hc holds neither core-site\.xml nor"):
+        _hadoop(frozenset({"other.xml"}))
+
+
+def test_config_map_keys_of_odd_passthrough_documents() -> None:
+    from fluid_render.plan.hadoop import config_map_keys
+
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: 5\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: x}\n"
+        "data: {core-site.xml: ''}\nbinaryData: {hdfs-site.xml: ''}\n"
+    )
+    assert config_map_keys(parse_documents(text, "s.yaml"), "default") == {
+        ("default", "a"): frozenset(),
+        ("x", "b"): frozenset({"core-site.xml", "hdfs-site.xml"}),
+    }

@@ -46,6 +46,15 @@ class Mounts:
     has_local: bool
 
 
+_TABLE_ESCAPES = str.maketrans({"\\": "\\\\", " ": "\\x20", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def table_field(text: str) -> str:
+    """One field of a mount-table line, as `mount.sh` reads it (`read -a`, then `printf %b`):
+    a backslash, space, tab or line break is written as its `printf %b` escape."""
+    return text.translate(_TABLE_ESCAPES)
+
+
 def alluxio_path(name: str, path: str | None) -> str:
     return path if path and path.startswith("/") else "/" + name.lstrip("/")
 
@@ -90,15 +99,7 @@ def plan_mounts(spec: Spec[Dataset], problems: list[Problem]) -> Mounts:
             volume_mounts.append(entry)
             continue
         options = {**shared, **(mount.options or {})}
-        for key, value in [("mountPoint", mount.mount_point), *options.items()]:
-            if _BLANK.search(key) or _BLANK.search(value):
-                problems.append(
-                    Problem(
-                        spec.at(*where),
-                        f"spec.mounts[{index}]",
-                        f"{key}: white space is not allowed in mount points and mount options",
-                    )
-                )
+        problems += _option_problems(spec, index, mount.mount_point, options, target == "/")
         encrypted = []
         for option in [*(dataset.shared_encrypt_options or []), *(mount.encrypt_options or [])]:
             ref = option.value_from.secret_key_ref
@@ -111,7 +112,7 @@ def plan_mounts(spec: Spec[Dataset], problems: list[Problem]) -> Mounts:
         line += " --readonly" if mount.read_only else ""
         line += " --shared" if mount.shared else ""
         pairs = sorted(options.items()) + sorted(encrypted)
-        line += "".join(f" --option {k}={v}" for k, v in pairs)
+        line += "".join(f" --option {table_field(f'{k}={v}')}" for k, v in pairs)
         table.append(line)
         option_pairs.append(pairs)
     root_ufs = ROOT_UFS
@@ -130,3 +131,28 @@ def plan_mounts(spec: Spec[Dataset], problems: list[Problem]) -> Mounts:
         all_http=all(m.mount_point.startswith(("http://", "https://")) for m in mounts),
         has_local=any(m.mount_point.startswith("local://") for m in mounts),
     )
+
+
+def _option_problems(
+    spec: Spec[Dataset], index: int, mount_point: str, options: dict[str, str], root: bool
+) -> list[Problem]:
+    """Any option value reaches `alluxio fs mount` intact (upstream passes options as
+    arguments), except NUL, which no argument can hold, and white space in the root mount's
+    options, which become JVM options that Alluxio's scripts split at spaces."""
+    where = spec.at("spec", "mounts", index)
+    field = f"spec.mounts[{index}]"
+    problems = []
+    if _BLANK.search(mount_point):
+        problems.append(Problem(where, field, "mountPoint: white space is not allowed"))
+    for key, value in options.items():
+        if _BLANK.search(key):
+            problems.append(Problem(where, field, f"{key}: white space is not allowed in keys"))
+        elif "\x00" in value:
+            problems.append(Problem(where, field, f"{key}: a NUL character is not allowed"))
+        elif root and _BLANK.search(value):
+            message = (
+                f"{key}: the root mount's options become JVM options, which cannot hold "
+                "white space; give the mount a name to mount it below /"
+            )
+            problems.append(Problem(where, field, message))
+    return problems

@@ -85,8 +85,12 @@ def operation_key(spec: Spec[Any]) -> Key:
     return (spec.namespace, spec.kind, spec.name)
 
 
+RERUN = "fluid-render.io/rerun"  # any new value runs an unchanged operation again
+
+
 def _job_hash(spec: Spec[Any], image: Image, scripts: Mapping[str, str], after: str | None) -> str:
-    """Ten hex digits over what defines a run; key order and formatting do not matter."""
+    """Ten hex digits over what defines a run; key order and formatting do not matter. The
+    rerun annotation enters only when set, so adding this rule renamed no existing Job."""
     defining = {
         "kind": spec.kind,
         "spec": spec.model.spec.model_dump(by_alias=True, exclude_none=True),
@@ -94,6 +98,9 @@ def _job_hash(spec: Spec[Any], image: Image, scripts: Mapping[str, str], after: 
         "scripts": dict(scripts),
         "after": after,
     }
+    rerun = (spec.model.metadata.annotations or {}).get(RERUN)
+    if rerun is not None:
+        defining["rerun"] = rerun
     text = json.dumps(defining, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
@@ -441,7 +448,10 @@ def _dataload(spec: Spec[DataLoad], ctx: _Context) -> Operation:
         {"name": "DATA_PATH", "value": paths},
         {"name": "PATH_REPLICAS", "value": replicas},
     ]
-    init, account = _waiting(values, order, kubectl_image, _client_env(values))
+    # A load into a cache without workers would fail, or load nothing (upstream waits for
+    # the runtime to be ready: a ready master and, when replicas > 0, a ready worker).
+    workers = {"name": "FLUID_WAIT_WORKERS", "value": "1" if values.worker_replicas else "0"}
+    init, account = _waiting(values, order, kubectl_image, [*_client_env(values), workers])
     pod: dict[str, Any] = {}
     if load.scheduler_name:
         pod["schedulerName"] = load.scheduler_name

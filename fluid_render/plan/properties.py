@@ -65,15 +65,23 @@ def site_properties(
     component_keys: set[str],
     forced: Mapping[str, str],
     all_http: bool,
+    shared_user_map: bool,
     master_replicas: int,
     direct_memory: bool,
     ports: Mapping[str, str],
     embedded_journal_addresses: str | None,
 ) -> dict[str, str]:
-    """The global properties, sorted by key: forced values win, then user keys, then defaults."""
+    """The global properties, sorted by key: forced values win, then user keys, then defaults.
+
+    `shared_user_map` reproduces what upstream clusters run: when `spec.properties` is the very
+    map upstream's values hold (`transform.go`, `transformCommonPart`), `setDefaultProperties`
+    writes the 16MB/32MB sizes into it and the all-http optimisation then finds them "set by
+    the user" (`transform_optimization.go`, `optimizeDefaultPropertiesAndFuseForHTTP`).
+    """
     user_set = set(user) | component_keys
     defaults: dict[str, str] = dict(_DEFAULTS)
-    sizes = ("16MB", "32MB", "32MB", "32MB") if not all_http else ("256MB",) * 4
+    web_sizes = all_http and not shared_user_map
+    sizes = ("256MB",) * 4 if web_sizes else ("16MB", "32MB", "32MB", "32MB")
     defaults.update(zip(_SIZE_KEYS, sizes, strict=True))
     if all_http:
         defaults["alluxio.user.streaming.data.timeout"] = "300sec"

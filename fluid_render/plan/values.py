@@ -20,6 +20,7 @@ from fluid_render.api.common import (
 from fluid_render.bind import Bundle
 from fluid_render.errors import Problem, fail_if
 from fluid_render.plan import quantity
+from fluid_render.plan.hadoop import ConfigMapKeys, HadoopConfig, hadoop_config
 from fluid_render.plan.mounts import Mounts, plan_mounts
 from fluid_render.plan.naming import STATEFULSET_LIMIT, dataset_id, fit, label_key
 from fluid_render.plan.nodelabels import node_labels, sync_plan
@@ -174,10 +175,13 @@ class Values:
     runtime_object: dict[str, Any]
 
 
-def plan_values(bundle: Bundle, ports: Mapping[str, int]) -> Values:
-    """All values of one bundle; every problem found along the way is reported together."""
+def plan_values(
+    bundle: Bundle, ports: Mapping[str, int], config_maps: ConfigMapKeys | None = None
+) -> Values:
+    """All values of one bundle; every problem found along the way is reported together.
+    `config_maps`: the keys of the ConfigMaps among the inputs (for `hadoopConfig`)."""
     problems: list[Problem] = []
-    values = _Planner(bundle, ports, problems).values()
+    values = _Planner(bundle, ports, problems, config_maps or {}).values()
     fail_if(problems)
     return values
 
@@ -239,7 +243,6 @@ def parse_backup_path(location: str) -> tuple[str | None, str]:
 
 
 LIBFUSE_VERSION = "alluxio.fuse.jnifuse.libfuse.version"
-HADOOP_FILES = ("core-site.xml", "hdfs-site.xml")  # the build cannot look into the ConfigMap
 SKIP_CHECK = "fluid.io/skip-check-mount-ready-target"
 HOST_PID = "runtime.fluid.io/fuse.hostpid"
 ISTIO = {"sidecar.istio.io/inject": "false"}
@@ -315,7 +318,14 @@ def _anti_affinity(placement: str) -> dict[str, Any]:
 class _Planner:
     """One pass over a bundle; methods share the specs and the list of problems."""
 
-    def __init__(self, bundle: Bundle, ports: Mapping[str, int], problems: list[Problem]) -> None:
+    def __init__(
+        self,
+        bundle: Bundle,
+        ports: Mapping[str, int],
+        problems: list[Problem],
+        config_maps: ConfigMapKeys,
+    ) -> None:
+        self.config_maps = config_maps
         self.ds: Spec[Dataset] = bundle.dataset
         self.rt: Spec[AlluxioRuntime] = bundle.runtime
         self.dataset = bundle.dataset.model.spec
@@ -505,6 +515,21 @@ class _Planner:
         ]
 
     @cached_property
+    def hadoop(self) -> HadoopConfig | None:
+        name = self.runtime.hadoop_config
+        if not name:
+            return None
+        keys = self.config_maps.get((self.namespace, name))
+        found = hadoop_config(name, keys)
+        if found is None:
+            self._problem(
+                self.rt,
+                ("spec", "hadoopConfig"),
+                f"ConfigMap {self.namespace}/{name} holds neither core-site.xml nor hdfs-site.xml",
+            )
+        return found
+
+    @cached_property
     def shared(self) -> _Shared:
         """Volumes several pods mount: run-as files, hadoop config, secrets, UFS mounts, tiers."""
         run_as = self.runtime.run_as
@@ -527,17 +552,9 @@ class _Planner:
                 {"name": "user", "mountPath": "/etc/passwd", "readOnly": True},
                 {"name": "group", "mountPath": "/etc/group", "readOnly": True},
             ]
-        hdfs_volumes: list[dict[str, Any]] = []
-        hdfs_mounts: list[dict[str, Any]] = []
-        if self.runtime.hadoop_config:
-            files = [{"key": key, "path": key} for key in HADOOP_FILES]
-            hdfs_volumes = [
-                {
-                    "name": "hdfs-confs",
-                    "configMap": {"name": self.runtime.hadoop_config, "items": files},
-                }
-            ]
-            hdfs_mounts = [{"name": "hdfs-confs", "mountPath": "/hdfs-config", "readOnly": True}]
+        hadoop = self.hadoop
+        hdfs_volumes = [hadoop.volume] if hadoop else []
+        hdfs_mounts = [hadoop.mount] if hadoop else []
         secrets = self.mounts.secrets
         volumes = [v for t in self.tiers for v in t.volumes]
         return _Shared(
@@ -575,10 +592,8 @@ class _Planner:
             forced["alluxio.user.short.circuit.enabled"] = "false"
         if not (self.dataset.owner is not None and len(self.fuse_args) >= 2):
             forced["alluxio.fuse.user.group.translation.enabled"] = "true"
-        if self.runtime.hadoop_config:
-            forced["alluxio.underfs.hdfs.configuration"] = ":".join(
-                f"/hdfs-config/{key}" for key in HADOOP_FILES
-            )
+        if self.hadoop:
+            forced["alluxio.underfs.hdfs.configuration"] = self.hadoop.files
         embedded = None
         if self.replicas > 1:
             journal_port = self.ports["master.embeddedJournal"]
@@ -598,6 +613,9 @@ class _Planner:
             component_keys=component_keys,
             forced=forced,
             all_http=mounts.all_http,
+            # Component properties make upstream union them into a new map, which ends the
+            # sharing (`transformMasters`, `transformWorkers`, `transformFuse`).
+            shared_user_map=bool(self.runtime.properties) and not component_keys,
             master_replicas=self.replicas,
             # Direct memory reads pay off only for one read-only tier with a single path.
             direct_memory=self.read_only
@@ -1138,7 +1156,10 @@ class _Planner:
         )
 
     def _fuse_args(self, user: list[str] | None, libfuse2: bool) -> list[str]:
-        """Upstream's five FUSE argument rules (3.10), in order."""
+        """Upstream's five FUSE argument rules, in order (`transform_fuse.go`, `transformFuse`;
+        `transform_optimization.go`, `optimizeDefaultFuse`). A new-style image gets the mount
+        path and `/` after the user's own arguments too: without them FUSE would not mount
+        where the CSI plugin looks."""
         if user is not None:
             args = list(user)
         elif self.read_only:
@@ -1153,7 +1174,7 @@ class _Planner:
                 "fuse",
                 "--fuse-opts=kernel_cache,rw" + (",max_read=131072" if libfuse2 else ""),
             ]
-        if user is None and self.new_style_fuse:
+        if self.new_style_fuse:
             args += [self.mount_path, "/"]
         owner = self.dataset.owner
         if len(args) >= 2 and owner is not None:
@@ -1182,6 +1203,11 @@ class _Planner:
                 labels, notes = result.setdefault(selector.get("kind", ""), ({}, {}))
                 labels.update({str(k): str(v) for k, v in (entry.get("labels") or {}).items()})
                 notes.update({str(k): str(v) for k, v in (entry.get("annotations") or {}).items()})
+
         except (ValueError, AttributeError, TypeError):
             self._problem(self.rt, path, "must be a JSON list of {labels, annotations, selector}")
-        return result
+        # JSON key order must not reach the output
+        return {
+            kind: (dict(sorted(labels.items())), dict(sorted(notes.items())))
+            for kind, (labels, notes) in result.items()
+        }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes Alluxio's mounts match /etc/fluid/scripts/mount.info (rendered by fluid-render).
 # Each line: <alluxio path> <ufs uri> [--readonly] [--shared] [--option key=value]...
+# Option fields are printf %b escaped: a space is \x20, a backslash \\, a line break \n.
 # Paths not listed are unmounted, listed ones not yet mounted are mounted; `/` is the root UFS
 # and never touched. Running it again, or from several masters at once, changes nothing more.
 set -euo pipefail
@@ -26,6 +27,7 @@ while read -r -a fields; do
   grep -qxF -- "$path" <<<"$current" && continue
   options=()
   for field in "${fields[@]:2}"; do
+    printf -v field '%b' "$field"
     value=${field#*=}
     if [[ "$field" == *=/etc/fluid/secrets/* && -f "$value" ]]; then
       field="${field%%=*}=$(cat "$value")"
