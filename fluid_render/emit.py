@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import hashlib
 import os
 import shutil
 import tempfile
@@ -16,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from fluid_render import __version__
 from fluid_render.errors import BuildError, Problem
 from fluid_render.load import Document
 from fluid_render.render import Manifest
@@ -63,19 +65,72 @@ def ordered(manifests: Iterable[Manifest]) -> list[Manifest]:
     )
 
 
-def _passthrough_place(doc: Document) -> tuple[str, str, str]:
+# Kinds the API server keeps outside namespaces (`kubectl api-resources --namespaced=false`
+# of Kubernetes 1.33 and the Fluid control plane); any other kind is namespaced.
+CLUSTER_SCOPED = frozenset(
+    {
+        "APIService",
+        "CSIDriver",
+        "CSINode",
+        "CertificateSigningRequest",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "ClusterTrustBundle",
+        "ComponentStatus",
+        "CustomResourceDefinition",
+        "FlowSchema",
+        "IngressClass",
+        "MutatingAdmissionPolicy",
+        "MutatingAdmissionPolicyBinding",
+        "MutatingWebhookConfiguration",
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "PriorityClass",
+        "PriorityLevelConfiguration",
+        "RuntimeClass",
+        "StorageClass",
+        "StorageVersionMigration",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "ValidatingWebhookConfiguration",
+        "VolumeAttachment",
+        "VolumeAttributesClass",
+    }
+)
+
+
+def passthrough_namespace(doc: Document, default: str) -> str:
+    """The folder of a copied object: `_cluster` for cluster-scoped kinds, else its namespace
+    or, when it names none, the build's `-n` (where the GitOps tool and `inject` put it)."""
+    if doc.kind in CLUSTER_SCOPED:
+        return CLUSTER_FOLDER
     metadata = doc.data.get("metadata") or {}
-    return (str(metadata.get("namespace") or CLUSTER_FOLDER), doc.kind, str(metadata.get("name")))
+    return str(metadata.get("namespace") or default)
 
 
-def stream(manifests: Sequence[Manifest], passthrough: Sequence[Document]) -> str:
+def _passthrough_places(
+    passthrough: Sequence[Document], namespace: str
+) -> list[tuple[tuple[str, str, str], Document]]:
+    places = []
+    for doc in passthrough:
+        name = str((doc.data.get("metadata") or {}).get("name"))
+        places.append(((passthrough_namespace(doc, namespace), doc.kind, name), doc))
+    return sorted(places, key=lambda place: place[0])
+
+
+def stream(
+    manifests: Sequence[Manifest], passthrough: Sequence[Document], namespace: str = "default"
+) -> str:
     """One multi-document YAML stream: copied objects first, then each dataset's objects."""
-    docs = [d.text for d in sorted(passthrough, key=_passthrough_place)]
+    docs = [d.text for _, d in _passthrough_places(passthrough, namespace)]
     docs += [m.text for m in ordered(manifests)]
     return "".join(f"---\n{text}" for text in docs)
 
 
-def tree(manifests: Sequence[Manifest], passthrough: Sequence[Document]) -> list[OutputFile]:
+def tree(
+    manifests: Sequence[Manifest], passthrough: Sequence[Document], namespace: str = "default"
+) -> list[OutputFile]:
     """`<namespace>/<dataset>/<kind>-<name>.yaml`, with a kustomization.yaml in every folder."""
     files: dict[str, str] = {}
     for manifest in ordered(manifests):
@@ -83,9 +138,8 @@ def tree(manifests: Sequence[Manifest], passthrough: Sequence[Document]) -> list
             f"{manifest.namespace}/{manifest.dataset}/{manifest.kind.lower()}-{manifest.name}.yaml"
         )
         files[path] = manifest.text
-    for doc in sorted(passthrough, key=_passthrough_place):
-        namespace, kind, name = _passthrough_place(doc)
-        path = f"{namespace}/{kind.lower()}-{name}.yaml"
+    for (namespace_folder, kind, name), doc in _passthrough_places(passthrough, namespace):
+        path = f"{namespace_folder}/{kind.lower()}-{name}.yaml"
         if path in files:
             raise BuildError(
                 [
@@ -140,7 +194,7 @@ def write_tree(target: Path, files: Sequence[OutputFile]) -> None:
             if str(file.path) in previous and _link_if_same(target / file.path, path, file.text):
                 continue
             path.write_text(file.text, encoding="utf-8")
-        (staging / OWNED).write_text("".join(f"{p}\n" for p in sorted(new_paths)), encoding="utf-8")
+        (staging / OWNED).write_text(owned_text(files), encoding="utf-8")
         staging.chmod(0o755)
         _swap(staging, target)
     finally:
@@ -159,10 +213,47 @@ def _link_if_same(old: Path, new: Path, text: str) -> bool:
 
 
 def _owned(target: Path) -> set[str]:
+    return set(read_owned(target).files)
+
+
+@dataclass(frozen=True)
+class Owned:
+    """What OWNED records: the writing version (None for the old bare-path format) and each
+    written file's sha256."""
+
+    version: str | None
+    files: dict[str, str]
+
+
+_OWNED_HEADER = "# fluid-render {}: files written by this tool (sha256, path); do not edit\n"
+
+
+def owned_text(files: Sequence[OutputFile]) -> str:
+    """OWNED for these files, in `sha256sum -c` format under a header naming the version."""
+    lines = [
+        f"{hashlib.sha256(f.text.encode('utf-8')).hexdigest()}  {f.path}\n"
+        for f in sorted(files, key=lambda f: str(f.path))
+    ]
+    return _OWNED_HEADER.format(__version__) + "".join(lines)
+
+
+def read_owned(target: Path) -> Owned:
+    """OWNED of an output folder; a missing file owns nothing."""
     try:
-        return set((target / OWNED).read_text(encoding="utf-8").split())
+        text = (target / OWNED).read_text(encoding="utf-8")
     except FileNotFoundError:
-        return set()
+        return Owned(None, {})
+    version, files = None, {}
+    for line in text.splitlines():
+        if line.startswith("# fluid-render "):
+            version = line.removeprefix("# fluid-render ").partition(":")[0]
+        elif line.strip() and not line.startswith("#"):
+            digest, separator, path = line.partition("  ")
+            if separator:
+                files[path] = digest
+            else:
+                files[line.strip()] = ""
+    return Owned(version, files)
 
 
 def _carry_over(target: Path, staging: Path, owned: set[str], new_paths: set[str]) -> None:
