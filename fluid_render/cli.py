@@ -86,6 +86,14 @@ def _project_options(command: F) -> F:
             show_default=True,
             help="Image of the init containers that wait for a `runAfter` predecessor's Job.",
         ),
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(["tree", "helm"]),
+            default="tree",
+            show_default=True,
+            help="Layout of -o DIR: a kustomize tree, or one Helm chart per dataset.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -136,6 +144,8 @@ def build(
 ) -> None:
     """Render every object of the specs in INPUTS (files, folders, or - for stdin)."""
     lock_path: Path = settings["lock_path"]
+    if output is None and settings["output_format"] != "tree":
+        raise click.UsageError("--format applies to a folder: add -o DIR")
     try:
         result = _render(inputs, settings)
         if frozen_lock and result.lock_changed:

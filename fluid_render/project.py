@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fluid_render.emit import OutputFile, stream, tree
 from fluid_render.errors import Problem
+from fluid_render.helmchart import charts
 from fluid_render.load import Document, load_inputs
 from fluid_render.pipeline import build
 from fluid_render.plan.lock import parse_lock, render_lock
@@ -30,6 +31,7 @@ class Options:
     passthrough: bool = False
     inject: bool = False
     kubectl_image: str = KUBECTL_IMAGE
+    output_format: str = "tree"  # of `-o DIR`: a kustomize tree, or Helm charts
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Output:
     manifests: list[Manifest]
     copied: list[Document]
     namespace: str
+    output_format: str
     old_lock: str | None
     new_lock: str | None
     warnings: list[Problem]
@@ -52,6 +55,8 @@ class Output:
 
     def files(self) -> list[OutputFile]:
         """The files of `-o DIR`."""
+        if self.output_format == "helm":
+            return charts(self.manifests, self.copied, self.namespace)
         return tree(self.manifests, self.copied, self.namespace)
 
 
@@ -80,5 +85,11 @@ def render_project(inputs: Sequence[str], options: Options) -> Output:
         copied = order_after_datasets(copied, facts)
     new_lock = render_lock(result.lock) if result.lock.runtimes or old_lock else None
     return Output(
-        result.manifests, copied, options.namespace, old_lock, new_lock, list(result.warnings)
+        result.manifests,
+        copied,
+        options.namespace,
+        options.output_format,
+        old_lock,
+        new_lock,
+        list(result.warnings),
     )
