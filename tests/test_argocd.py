@@ -16,6 +16,7 @@ import yaml
 
 from .conftest import GOLDEN, ROOT, k8s_tool, run
 from .test_flux import kustomize
+from .test_golden import SNAPSHOTS
 from .test_helm import _objects
 
 ARGOCD = ROOT / "examples" / "argocd"
@@ -44,7 +45,7 @@ def repo(tmp_path: Path) -> Path:
     """An application folder as Argo CD checks it out: specs and the committed lock."""
     app = tmp_path / "app"
     shutil.copytree(GOLDEN / "web-dataset-mem" / "input", app / "specs")
-    lock = GOLDEN / "web-dataset-mem" / "expected" / "fluid-render.lock"
+    lock = SNAPSHOTS / "test_golden[web-dataset-mem][fluid-render.lock].yaml"
     shutil.copy(lock, app / "fluid-render.lock")
     return app
 
