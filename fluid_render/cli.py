@@ -328,6 +328,19 @@ def inject(
         _fail([f"{error.filename or ''}: {error.strerror or error}"])
 
 
+_SCHEMAS = ("dataset", "alluxioruntime", "dataload", "databackup")
+
+
+@main.command()
+@click.argument("kind", required=False, type=click.Choice(_SCHEMAS, case_sensitive=False))
+def schema(kind: str | None) -> None:
+    """Print the JSON Schema of KIND, or of any Fluid document without KIND (for editors)."""
+    from fluid_render.resources import shipped
+
+    name = kind.lower() if kind else "fluid"
+    sys.stdout.write((shipped("schemas") / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
 def _check(manifests: list[Manifest], kube_version: str) -> None:
     from fluid_render.check import MissingExtraError, check_manifests
 
