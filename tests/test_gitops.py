@@ -197,3 +197,22 @@ def test_a_later_wave_of_the_user_is_kept(repo: Path) -> None:
     (repo / "specs" / "pod.yaml").write_text(pod)
     result = run(*_args(repo, "build"), "--passthrough")
     assert f"---\n{pod}" in result.stdout
+
+
+def test_shell_completion_script_and_candidates() -> None:
+    from click.testing import CliRunner
+
+    from fluid_render.cli import main
+
+    runner = CliRunner()
+    script = runner.invoke(
+        main, [], prog_name="fluid-render", env={"_FLUID_RENDER_COMPLETE": "bash_source"}
+    )
+    assert "_fluid_render_completion()" in script.output
+    env = {
+        "_FLUID_RENDER_COMPLETE": "bash_complete",
+        "COMP_WORDS": "fluid-render ch",
+        "COMP_CWORD": "1",
+    }
+    done = runner.invoke(main, [], prog_name="fluid-render", env=env)
+    assert "plain,check" in done.output
