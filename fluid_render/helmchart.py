@@ -37,9 +37,7 @@ class _Knob:
     default: Any
 
 
-def charts(
-    manifests: Sequence[Manifest], copied: Sequence[Document], namespace: str
-) -> list[OutputFile]:
+def charts(manifests: Sequence[Manifest], copied: Sequence[Document]) -> list[OutputFile]:
     """`<namespace>/<dataset>/` charts (and `<namespace>/_operations/` for shared RBAC)."""
     if copied:
         raise BuildError(
@@ -49,7 +47,6 @@ def charts(
                 )
             ]
         )
-    del namespace  # every rendered object names its namespace
     files: list[OutputFile] = []
     by_folder = groupby(ordered(manifests), key=lambda m: (m.namespace, m.dataset))
     for (chart_namespace, dataset), group in by_folder:
@@ -68,13 +65,15 @@ def _chart(folder: PurePosixPath, dataset: str, manifests: list[Manifest]) -> li
         f"templates/{m.kind.lower()}-{m.name}.yaml": _template(obj, found)
         for m, obj, found in zip(manifests, objects, knobs, strict=True)
     }
-    name = dataset if not dataset.startswith("_") else "fluid-operations"
+    shared = dataset.startswith("_")  # `_operations`: what a namespace's operations share
+    name = "fluid-operations" if shared else dataset
+    subject = f"Objects data operations of {folder.parent} share" if shared else f"Dataset {folder}"
     body = {"templates": templates, "values": values}
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
     chart = {
         "apiVersion": "v2",
         "name": name,
-        "description": f"Fluid dataset {folder} as rendered by fluid-render {__version__}",
+        "description": f"{subject}, as rendered by fluid-render {__version__}",
         "type": "application",
         "version": f"{__version__}+{digest}",
         "annotations": {"fluid-render/generated": "true"},

@@ -56,7 +56,7 @@ class Output:
     def files(self) -> list[OutputFile]:
         """The files of `-o DIR`."""
         if self.output_format == "helm":
-            return charts(self.manifests, self.copied, self.namespace)
+            return charts(self.manifests, self.copied)
         return tree(self.manifests, self.copied, self.namespace)
 
 

@@ -216,3 +216,25 @@ def test_shell_completion_script_and_candidates() -> None:
     }
     done = runner.invoke(main, [], prog_name="fluid-render", env=env)
     assert "plain,check" in done.output
+
+
+def test_diff_is_coloured_only_when_asked() -> None:
+    from fluid_render.compare import Change, unified_diff
+
+    change = Change("a.yaml", "x: 1\n", "x: 2\n")
+    assert "\x1b[31m-x: 1\x1b[0m" in unified_diff([change], colour=True)
+    assert unified_diff([change], colour=False).endswith("-x: 1\n+x: 2\n")
+
+
+def test_emit_and_inject_agree_on_the_namespace_of_a_document_without_one(repo: Path) -> None:
+    team = pair("alpha", "team")
+    (repo / "specs" / "a.yaml").write_text(team)
+    pod = POD.format(labels="").replace("  namespace: default\n", "")
+    (repo / "specs" / "pod.yaml").write_text(pod)
+    out = repo / "team-tree"
+    args = [*_args(repo, "build"), "--passthrough", "--inject", "-n", "team", "-o", str(out)]
+    result = run(*args)
+    assert result.exit_code == 0, result.stderr
+    injected = (out / "team" / "pod-reader.yaml").read_text()
+    assert "fluid.io/datasets-in-use: alpha" in injected  # injected as a pod of team
+    assert "argocd.argoproj.io/sync-wave" in injected

@@ -30,52 +30,57 @@ def user_repo(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
+def pytest_run(repo: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """pytest in the user's repository (without hypothesis's plugin: it only costs time)."""
+    return repo.runpytest("-p", "no:hypothesispytest", *args)
+
+
 def _snapshots(repo: pytest.Pytester) -> dict[str, str]:
     folder = repo.path / "__snapshots__" / "test_deploy"
     return {p.name: p.read_text() for p in sorted(folder.glob("*"))}
 
 
 def test_snapshots_one_yaml_file_per_object(user_repo: pytest.Pytester) -> None:
-    user_repo.runpytest_subprocess().assert_outcomes(failed=1)
-    user_repo.runpytest_subprocess("--snapshot-update").assert_outcomes(passed=1)
+    pytest_run(user_repo).assert_outcomes(failed=1)
+    pytest_run(user_repo, "--snapshot-update").assert_outcomes(passed=1)
     files = _snapshots(user_repo)
     worker = files["test_datasets[default__alpha__statefulset-alpha-worker].yaml"]
     assert worker.startswith("apiVersion: apps/v1\nkind: StatefulSet\n")
     assert "test_datasets[kustomization].yaml" in files
     assert "test_datasets[fluid-render.lock].yaml" in files
     assert len(files) == 11 + 3 + 1  # objects, kustomization files, lock
-    user_repo.runpytest_subprocess().assert_outcomes(passed=1)
+    pytest_run(user_repo).assert_outcomes(passed=1)
 
 
 def test_a_change_fails_until_updated(user_repo: pytest.Pytester) -> None:
-    user_repo.runpytest_subprocess("--snapshot-update").assert_outcomes(passed=1)
+    pytest_run(user_repo, "--snapshot-update").assert_outcomes(passed=1)
     (user_repo.path / "specs" / "alpha.yaml").write_text(
         pair("alpha").replace("replicas: 1", "replicas: 2")
     )
-    failed = user_repo.runpytest_subprocess()
+    failed = pytest_run(user_repo)
     failed.assert_outcomes(failed=1)
     report = failed.stdout.str()
     assert "default__alpha__statefulset-alpha-worker.yaml:" in report
     assert "-   replicas: 1" in report and "+   replicas: 2" in report
-    user_repo.runpytest_subprocess("--snapshot-update").assert_outcomes(passed=1)
-    user_repo.runpytest_subprocess().assert_outcomes(passed=1)
+    pytest_run(user_repo, "--snapshot-update").assert_outcomes(passed=1)
+    pytest_run(user_repo).assert_outcomes(passed=1)
 
 
 def test_a_removed_object_leaves_an_unused_snapshot(user_repo: pytest.Pytester) -> None:
     (user_repo.path / "specs" / "beta.yaml").write_text(pair("beta"))
-    user_repo.runpytest_subprocess("--snapshot-update")
+    pytest_run(user_repo, "--snapshot-update")
     before = _snapshots(user_repo)
     (user_repo.path / "specs" / "beta.yaml").unlink()
-    result = user_repo.runpytest_subprocess()
+    result = pytest_run(user_repo)
     assert result.ret == 1 and "unused" in result.stdout.str()
-    user_repo.runpytest_subprocess("--snapshot-update").assert_outcomes(passed=1)
+    pytest_run(user_repo, "--snapshot-update").assert_outcomes(passed=1)
     after = _snapshots(user_repo)
     assert sorted(set(before) - set(after)) == sorted(n for n in before if "beta" in n)
 
 
 def test_a_stale_lock_fails(user_repo: pytest.Pytester) -> None:
     (user_repo.path / "fluid-render.lock").unlink()
-    result = user_repo.runpytest_subprocess("--snapshot-update")
+    result = pytest_run(user_repo, "--snapshot-update")
     result.assert_outcomes(failed=1)
     assert "fluid-render.lock: out of date" in result.stdout.str()
 
