@@ -253,7 +253,7 @@ def _revision_trees(
 ) -> tuple[dict[str, str], dict[str, str]]:
     """The in-memory outputs of INPUTS at two revisions (None: the working tree)."""
     from fluid_render.compare import in_memory
-    from fluid_render.revisions import checked_out, repository_root, split_range
+    from fluid_render.revisions import checked_out, in_repository, repository_root, split_range
 
     try:
         old_rev, new_rev = split_range(revisions)
@@ -266,8 +266,8 @@ def _revision_trees(
             trees.append(in_memory(_render(inputs, settings).files()))
             continue
         with checked_out(root, revision) as folder:
-            moved = [str(folder / Path(i).absolute().relative_to(root)) for i in inputs]
-            lock = folder / Path(settings["lock_path"]).absolute().relative_to(root)
+            moved = [str(folder / in_repository(root, Path(i))) for i in inputs]
+            lock = folder / in_repository(root, Path(settings["lock_path"]))
             trees.append(in_memory(_render(tuple(moved), {**settings, "lock_path": lock}).files()))
     return trees[0], trees[1]
 

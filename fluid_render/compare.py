@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -55,11 +55,18 @@ def read_folder(target: Path, files: Sequence[OutputFile]) -> dict[str, str]:
     wanted = set(read_owned(target).files) | {str(f.path) for f in files}
     found = {}
     for path in sorted(wanted - {OWNED}):
+        if not _plain_relative(path) or (target / path).is_symlink():
+            continue  # a hand-edited record must not make `diff` print files outside the folder
         try:
             found[path] = (target / path).read_text(encoding="utf-8")
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             continue
     return found
+
+
+def _plain_relative(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    return bool(parts) and not PurePosixPath(path).is_absolute() and ".." not in parts
 
 
 def version_mismatch(target: Path) -> str | None:

@@ -41,6 +41,15 @@ def repository_root(cwd: Path) -> Path:
     return Path(_git("rev-parse", "--show-toplevel", cwd=cwd).decode().strip())
 
 
+def in_repository(root: Path, path: Path) -> Path:
+    """`path` (relative to the current folder) relative to the repository's root."""
+    try:
+        return path.resolve().relative_to(root.resolve())
+    except ValueError:
+        message = f"{path} is outside the repository {root}"
+        raise BuildError([Problem(None, "--rev", message)]) from None
+
+
 @contextmanager
 def checked_out(root: Path, revision: str) -> Iterator[Path]:
     """The revision's files, extracted into a temporary folder removed afterwards."""

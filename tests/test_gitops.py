@@ -154,6 +154,19 @@ def test_diff_between_two_revisions(repo: Path, monkeypatch: pytest.MonkeyPatch)
     assert read_tree(repo / "specs")["a.yaml"].count("replicas: 4") == 1
     unknown = run(*args, "nope..HEAD")
     assert unknown.exit_code == 1 and unknown.stdout == "" and "nope" in unknown.stderr
+    outside = run("diff", str(repo.parent), "--lock", "fluid-render.lock", "--rev", "HEAD..")
+    assert outside.exit_code == 1 and "outside the repository" in outside.stderr
+
+
+def test_a_hand_edited_ownership_record_cannot_reach_outside(repo: Path) -> None:
+    secret = repo / "outside.txt"
+    secret.write_text("not for stdout\n")
+    owned = repo / "out" / OWNED
+    owned.write_text(owned.read_text() + f"{'0' * 64}  ../outside.txt\n{'0' * 64}  {secret}\n")
+    (repo / "out" / "link.yaml").symlink_to(secret)
+    owned.write_text(owned.read_text() + f"{'0' * 64}  link.yaml\n")
+    result = run(*_args(repo, "diff"), "-o", str(repo / "out"))
+    assert result.exit_code == 0 and "not for stdout" not in result.stdout
 
 
 NAMESPACED = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n"
