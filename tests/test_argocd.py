@@ -14,7 +14,7 @@ import lupa.lua51
 import pytest
 import yaml
 
-from .conftest import GOLDEN, ROOT, k8s_tool, run
+from .conftest import GOLDEN, ROOT, k8s_tool, read_tree, run
 from .test_flux import kustomize
 from .test_golden import SNAPSHOTS
 from .test_helm import _objects
@@ -29,7 +29,8 @@ def generate(repo: Path, **env: str) -> subprocess.CompletedProcess[str]:
     command = PLUGIN["spec"]["generate"]["command"] + PLUGIN["spec"]["generate"]["args"]
     environment = {
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "HOME": str(repo),
+        "HOME": str(repo.parent),
+        "XDG_CACHE_HOME": str(repo.parent / "cache"),
         "ARGOCD_APP_NAME": "datasets",
         "ARGOCD_APP_NAMESPACE": "default",
         "ARGOCD_APP_REVISION": "0123456789abcdef",
@@ -55,8 +56,10 @@ def test_discovery_finds_the_lock_file(repo: Path) -> None:
 
 
 def test_generate_prints_the_build(repo: Path) -> None:
+    before = read_tree(repo)
     done = generate(repo, SPECS="specs")
     assert (done.returncode, done.stderr) == (0, "")
+    assert read_tree(repo) == before  # Argo CD's checkout is left as it was
     expected = run("build", str(repo / "specs"), "--lock", str(repo / "fluid-render.lock"))
     assert done.stdout == expected.stdout
     assert len(_objects(done.stdout)) == 11
