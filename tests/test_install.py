@@ -79,8 +79,6 @@ def test_every_import_is_a_runtime_dependency_or_its_extra() -> None:
         allowed = set(runtime)
         if relative in EXTRA_USERS:
             allowed |= _closure({_name(r) for r in extras[EXTRA_USERS[relative]]})
-        if relative.startswith("fluid_render/sync/"):
-            continue  # the in-cluster syncer has its own extra
         outside = _imported_distributions(path) - allowed
         if outside:
             missing[relative] = sorted(outside)
