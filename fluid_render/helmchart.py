@@ -25,7 +25,7 @@ from fluid_render.errors import BuildError, Problem
 from fluid_render.load import Document
 from fluid_render.render import Manifest
 
-_TOKEN = "fluidrenderknob{}x"  # a plain scalar no rendered object contains
+_TOKEN = "fluidrenderknob"  # a plain scalar marking a knob's place; lengthened if data has it
 
 
 @dataclass(frozen=True)
@@ -135,24 +135,25 @@ def _set_default(values: dict[str, Any], knob: _Knob) -> None:
 
 def _template(obj: dict[str, Any], knobs: list[_Knob]) -> str:
     """The object's YAML with `{{` escaped and each knob's place reading its value."""
+    token = _TOKEN
+    while token in _dump(obj):  # the user's data may hold the marker: never mistake it
+        token += "x"
+    marks = {f"{token}{index}x": knob for index, knob in enumerate(knobs)}
     for index, knob in enumerate(knobs):
         *parents, leaf = knob.path
         node: Any = obj
         for key in parents:
             node = node[key]
-        node[leaf] = _TOKEN.format(index)
-    text = _escape(_dump(obj))
+        node[leaf] = f"{token}{index}x"
     lines = []
-    for line in text.splitlines(keepends=True):
-        for index, knob in enumerate(knobs):
-            if line.rstrip("\n").endswith(f": {_TOKEN.format(index)}"):
-                line = _substitute(line, knob, index)
-        lines.append(line)
+    for line in _escape(_dump(obj)).splitlines(keepends=True):
+        key, separator, value = line.rstrip("\n").rpartition(": ")
+        found = marks.get(value) if separator else None
+        lines.append(_substitute(key, found) if found is not None else line)
     return _HEADER + "".join(lines)
 
 
-def _substitute(line: str, knob: _Knob, index: int) -> str:
-    key, _, _ = line.partition(f": {_TOKEN.format(index)}")
+def _substitute(key: str, knob: _Knob) -> str:
     indent = len(key) - len(key.lstrip(" "))
     if knob.path[-1] != "resources":
         return f"{key}: {{{{ .Values.{knob.value} | toJson }}}}\n"

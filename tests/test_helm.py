@@ -125,7 +125,8 @@ def test_template_syntax_in_user_data_is_printed_not_run(tmp_path: Path) -> None
     text = (GOLDEN / "web-dataset-mem" / "input" / "specs.yaml").read_text()
     text = text.replace(
         "      name: zookeeper\n",
-        '      name: zookeeper\n      options:\n        note: "{{.Release.Name}}{{x"\n',
+        '      name: zookeeper\n      options:\n        note: "{{.Release.Name}}{{x"\n'
+        "        marker: fluidrenderknob0x\n",
         1,
     )
     (specs / "specs.yaml").write_text(text)
