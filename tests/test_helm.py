@@ -9,6 +9,11 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fluid_render.helmchart import charts
+from fluid_render.render import Manifest
 
 from .conftest import GOLDEN, k8s_tool, read_tree, run
 
@@ -157,3 +162,36 @@ def test_helm_format_needs_a_folder_and_no_copies(tmp_path: Path) -> None:
         str(tmp_path / "o"),
     )
     assert copied.exit_code == 1 and "drop --passthrough" in copied.stderr
+
+
+PIECES = [*"{}\"'`:#|>-*&!%@ \n\t\\.$aZ0é€", "{{", "}}", "{{-", "-}}", "{{ .Values }}", "{{/*"]
+ADVERSARIAL = st.lists(st.sampled_from(PIECES), max_size=20).map("".join)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(values=st.lists(ADVERSARIAL, min_size=1, max_size=30))
+def test_any_text_survives_helm(values: list[str], tmp_path: Path) -> None:
+    """Whatever the data holds (template syntax, quotes, newlines), helm prints it back as is."""
+    helm_binary = k8s_tool("helm")
+    obj = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "data", "namespace": "ns"},
+        "data": {f"k{i}": value for i, value in enumerate(values)},
+    }
+    text = yaml.safe_dump(obj, sort_keys=False)
+    files = charts([Manifest("ns", "ds", "ConfigMap", "data", 0, text)], [])
+    folder = tmp_path / str(abs(hash(tuple(values))))
+    for file in files:
+        (folder / file.path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / file.path).write_text(file.text)
+    done = subprocess.run(
+        [str(helm_binary), "template", "r", str(folder / "ns" / "ds")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert _objects(done.stdout)[("ConfigMap", "ns", "data")] == obj
