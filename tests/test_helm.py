@@ -195,3 +195,15 @@ def test_any_text_survives_helm(values: list[str], tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert _objects(done.stdout)[("ConfigMap", "ns", "data")] == obj
+
+
+def test_check_and_diff_work_on_charts(tmp_path: Path) -> None:
+    inputs = str(GOLDEN / "tiered-mem-ssd-fuse-selector" / "input")
+    args = ["--lock", str(tmp_path / "l"), "--format", "helm", "-o", str(tmp_path / "charts")]
+    assert run("build", inputs, *args).exit_code == 0
+    assert run("check", inputs, *args).exit_code == 0
+    values = tmp_path / "charts" / "ml" / "laion" / "values.yaml"
+    values.write_text(values.read_text().replace("replicas: 3", "replicas: 4"))
+    stale = run("check", inputs, *args)
+    assert stale.exit_code == 1 and "  changed  ml/laion/values.yaml" in stale.stderr
+    assert "-  replicas: 4\n+  replicas: 3" in run("diff", inputs, *args).stdout
