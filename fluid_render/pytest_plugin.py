@@ -4,8 +4,8 @@ Registered as a `pytest11` entry point, so installing fluid-render gives pytest 
 `fluid_render_snapshot` fixture. It builds the specs in memory and compares every file of the
 `-o` output (one object per file, plus kustomization files and the lock) with a plain YAML
 snapshot under `__snapshots__/<test file>/`; `pytest --snapshot-update` rewrites them and drops
-the ones no longer rendered. syrupy is imported only when the fixture is used: the build itself
-never loads pytest or syrupy.
+the ones no longer rendered. syrupy and the compiler are imported only when the fixture is used;
+the build itself never loads pytest or syrupy.
 """
 
 from __future__ import annotations
@@ -16,10 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from fluid_render.errors import BuildError
-from fluid_render.plan.ports import PortRange
-from fluid_render.project import Options, render_project
 
 LOCK_SNAPSHOT = "fluid-render.lock"
 
@@ -67,6 +63,12 @@ class SnapshotBuild:
         frozen_lock: bool = True,
     ) -> None:
         """Fail if any object differs from its snapshot, or (frozen_lock) the lock is stale."""
+        # Imported here: pytest loads this plugin in every session of an environment that has
+        # fluid-render, and only sessions using the fixture should pay for the compiler.
+        from fluid_render.errors import BuildError
+        from fluid_render.plan.ports import PortRange
+        from fluid_render.project import Options, render_project
+
         options = Options(
             lock_path=self._root / lock,
             port_range=PortRange(*port_range),

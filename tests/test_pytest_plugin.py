@@ -98,3 +98,14 @@ def test_the_build_loads_neither_pytest_nor_syrupy(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_loading_the_plugin_costs_no_compiler_import() -> None:
+    code = (
+        "import sys\n"
+        "import fluid_render.pytest_plugin\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jinja2', 'pydantic', 'syrupy')"
+        " or m.startswith('fluid_render.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['fluid_render.pytest_plugin']"
