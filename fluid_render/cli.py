@@ -23,16 +23,15 @@ from fluid_render.emit import (
     publish_stream,
     publish_tree,
     remove_stale_temps,
-    stream,
-    tree,
     write_files,
 )
 from fluid_render.errors import BuildError, ExitStatus
 from fluid_render.load import load_inputs, read_file, read_texts
 from fluid_render.pipeline import build as run_build
-from fluid_render.plan.lock import parse_lock, render_lock
+from fluid_render.plan.lock import parse_lock
 from fluid_render.plan.operations import KUBECTL_IMAGE
 from fluid_render.plan.ports import Lock, PortRange
+from fluid_render.project import Options, Output, render_project
 from fluid_render.render import Manifest
 
 DEFAULT_LOCK = "fluid-render.lock"
@@ -197,34 +196,70 @@ def main() -> None:
     """Compile Fluid Dataset and AlluxioRuntime specs into Kubernetes manifests for GitOps."""
 
 
+def _project_options(command: F) -> F:
+    """The options that decide what a build renders: shared by build, check and diff."""
+    options = [
+        click.argument("inputs", nargs=-1, required=True),
+        _lock_option("The lock file that keeps every runtime's host ports."),
+        click.option(
+            "--port-range",
+            default="20000-25000",
+            show_default=True,
+            callback=_port_range,
+            help="Host ports new runtimes may take.",
+        ),
+        _NAMESPACE_OPTION,
+        click.option(
+            "--passthrough",
+            is_flag=True,
+            help="Copy documents of other kinds into the output unchanged.",
+        ),
+        click.option(
+            "--inject",
+            is_flag=True,
+            help="With --passthrough: apply `inject`'s pod mutations to the copied documents.",
+        ),
+        click.option(
+            "--kubectl-image",
+            default=KUBECTL_IMAGE,
+            show_default=True,
+            callback=_image,
+            help="Image of the init containers that wait for a `runAfter` predecessor's Job.",
+        ),
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(["tree", "helm"]),
+            default="tree",
+            show_default=True,
+            help="Layout of -o DIR: a kustomize tree, or one Helm chart per dataset.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _render(inputs: tuple[str, ...], settings: dict[str, Any]) -> Output:
+    """The build of INPUTS in memory, its warnings on stderr."""
+    if settings["inject"] and not settings["passthrough"]:
+        raise click.UsageError("--inject applies to copied documents: add --passthrough")
+    output = render_project(inputs, Options(**settings))
+    for warning in output.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return output
+
+
 @main.command()
-@click.argument("inputs", nargs=-1, required=True)
+@_project_options
 @click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
     help="Write a folder tree here instead of one stream on stdout.",
 )
-@_lock_option("The lock file that keeps every runtime's host ports.")
 @click.option(
     "--frozen-lock", is_flag=True, help="Fail instead of changing the lock file (for CI)."
-)
-@click.option(
-    "--port-range",
-    default="20000-25000",
-    show_default=True,
-    callback=_port_range,
-    help="Host ports new runtimes may take.",
-)
-@_NAMESPACE_OPTION
-@click.option(
-    "--passthrough", is_flag=True, help="Copy documents of other kinds into the output unchanged."
-)
-@click.option(
-    "--inject",
-    "inject_apps",
-    is_flag=True,
-    help="With --passthrough: apply `inject`'s pod mutations to the copied documents.",
 )
 @click.option(
     "--validate",
@@ -232,13 +267,6 @@ def main() -> None:
     is_flag=True,
     help="Parse every rendered object back and check it against the Kubernetes and "
     "Fluid schemas (needs the `validate` extra).",
-)
-@click.option(
-    "--kubectl-image",
-    default=KUBECTL_IMAGE,
-    show_default=True,
-    callback=_image,
-    help="Image of the init containers that wait for a `runAfter` predecessor's Job.",
 )
 @click.option(
     "--kube-version",
@@ -250,47 +278,21 @@ def main() -> None:
 def build(
     inputs: tuple[str, ...],
     output: Path | None,
-    lock_path: Path,
     frozen_lock: bool,
-    port_range: PortRange,
-    namespace: str,
-    passthrough: bool,
-    inject_apps: bool,
     check: bool,
-    kubectl_image: str,
     kube_version: str,
+    **settings: Any,
 ) -> None:
     """Render every object of the specs in INPUTS (files, folders, or - for stdin)."""
-    if inject_apps and not passthrough:
-        raise click.UsageError("--inject applies to copied documents: add --passthrough")
+    lock_path: Path = settings["lock_path"]
+    if output is None and settings["output_format"] != "tree":
+        raise click.UsageError("--format applies to a folder: add -o DIR")
     unwritable = output_problem(output, inputs, lock_path) if output is not None else None
     if unwritable:
         raise click.UsageError(unwritable)
     try:
-        documents = load_inputs(inputs)
-        old_text = read_file(lock_path) if lock_path.is_file() else None
-        lock = parse_lock(old_text, str(lock_path)) if old_text is not None else Lock()
-        result = run_build(
-            documents,
-            lock=lock,
-            lock_source=str(lock_path),
-            port_range=port_range,
-            namespace=namespace,
-            passthrough=passthrough,
-            kubectl_image=kubectl_image,
-        )
-        for warning in result.warnings:
-            click.echo(f"warning: {warning}", err=True)
-        copied = result.passthrough
-        if inject_apps:
-            from fluid_render.inject import facts_from_build, inject_passthrough
-
-            facts = facts_from_build(result.manifests, copied, namespace=namespace)
-            copied, inject_warnings = inject_passthrough(copied, facts)
-            for warning in inject_warnings:
-                click.echo(f"warning: {warning}", err=True)
-        new_text = render_lock(result.lock) if result.lock.runtimes or old_text else None
-        if frozen_lock and new_text != old_text:
+        result = _render(inputs, settings)
+        if frozen_lock and result.lock_changed:
             _fail(
                 [
                     f"{lock_path}: out of date; run `fluid-render build` without --frozen-lock "
@@ -300,16 +302,119 @@ def build(
         if check:
             _check(result.manifests, kube_version)
         lock_update = None
-        if new_text is not None and new_text != old_text:
-            lock_update = LockUpdate(lock_path, new_text)
+        if result.lock_changed and result.new_lock is not None:
+            lock_update = LockUpdate(lock_path, result.new_lock)
         if output is not None:
-            publish_tree(output, tree(result.manifests, copied), lock_update)
+            publish_tree(output, result.files(), lock_update)
         else:
-            publish_stream(stream(result.manifests, copied), sys.stdout, lock_update)
+            publish_stream(result.stream(), sys.stdout, lock_update)
     except BuildError as error:
         _fail([str(p) for p in error.problems])
     except OSError as error:
         _fail_unless_pipe(error)
+
+
+@main.command(name="check")
+@_project_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The committed output folder to compare with.",
+)
+@click.option(
+    "--frozen-lock",
+    is_flag=True,
+    help="Accepted for the same command line as build; check never changes the lock.",
+)
+def check_command(
+    inputs: tuple[str, ...], output: Path, frozen_lock: bool, **settings: Any
+) -> None:
+    """Exit 1 unless OUTPUT and the lock are exactly what INPUTS build to; writes nothing."""
+    del frozen_lock  # the lock is always compared, never written
+    from fluid_render.compare import (
+        check_report,
+        compare_trees,
+        in_memory,
+        read_folder,
+        version_mismatch,
+    )
+
+    try:
+        result = _render(inputs, settings)
+        mismatch = version_mismatch(output)
+        files = result.files()
+        changes = [] if mismatch else compare_trees(read_folder(output, files), in_memory(files))
+        stale_lock = settings["lock_path"] if result.lock_changed else None
+        report = check_report(output, changes, mismatch, stale_lock)
+    except BuildError as error:
+        _fail([str(p) for p in error.problems])
+    except OSError as error:
+        _fail_unless_pipe(error)
+    if report:
+        click.echo("".join(f"{line}\n" for line in report), err=True, nl=False)
+        sys.exit(ExitStatus.ERROR)
+
+
+@main.command(name="diff")
+@_project_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="The output folder a build would change.",
+)
+@click.option(
+    "--rev",
+    "revisions",
+    help="Compare the builds of two git revisions of INPUTS instead: A..B (A.. for the "
+    "working tree).",
+)
+def diff_command(
+    inputs: tuple[str, ...], output: Path | None, revisions: str | None, **settings: Any
+) -> None:
+    """Show what a build would change, as a unified diff per object."""
+    from fluid_render.compare import compare_trees, in_memory, read_folder, unified_diff
+
+    if (output is None) == (revisions is None):
+        raise click.UsageError("give either -o DIR or --rev A..B")
+    try:
+        if revisions is not None:
+            old, new = _revision_trees(inputs, settings, revisions)
+        else:
+            assert output is not None
+            files = _render(inputs, settings).files()
+            old, new = read_folder(output, files), in_memory(files)
+        sys.stdout.write(unified_diff(compare_trees(old, new), colour=sys.stdout.isatty()))
+    except BuildError as error:
+        _fail([str(p) for p in error.problems])
+    except OSError as error:
+        _fail_unless_pipe(error)
+
+
+def _revision_trees(
+    inputs: tuple[str, ...], settings: dict[str, Any], revisions: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The in-memory outputs of INPUTS at two revisions (None: the working tree)."""
+    from fluid_render.compare import in_memory
+    from fluid_render.revisions import checked_out, in_repository, repository_root, split_range
+
+    try:
+        old_rev, new_rev = split_range(revisions)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--rev") from None
+    root = repository_root(Path.cwd())
+    trees = []
+    for revision in (old_rev, new_rev):
+        if revision is None:
+            trees.append(in_memory(_render(inputs, settings).files()))
+            continue
+        with checked_out(root, revision) as folder:
+            moved = [str(folder / in_repository(root, Path(i))) for i in inputs]
+            lock = folder / in_repository(root, Path(settings["lock_path"]))
+            trees.append(in_memory(_render(tuple(moved), {**settings, "lock_path": lock}).files()))
+    return trees[0], trees[1]
 
 
 @main.command()
@@ -368,6 +473,19 @@ def inject(
         _fail([str(p) for p in error.problems])
     except OSError as error:
         _fail_unless_pipe(error)
+
+
+_SCHEMAS = ("dataset", "alluxioruntime", "dataload", "databackup")
+
+
+@main.command()
+@click.argument("kind", required=False, type=click.Choice(_SCHEMAS, case_sensitive=False))
+def schema(kind: str | None) -> None:
+    """Print the JSON Schema of KIND, or of any Fluid document without KIND (for editors)."""
+    from fluid_render.resources import shipped
+
+    name = kind.lower() if kind else "fluid"
+    sys.stdout.write((shipped("schemas") / f"{name}.schema.json").read_text(encoding="utf-8"))
 
 
 def _check(manifests: list[Manifest], kube_version: str) -> None:

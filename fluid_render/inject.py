@@ -34,7 +34,7 @@ from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.limits import Budget, check_text
 from fluid_render.load import CONSTRUCTOR_FAILURES, Document, cannot_construct, yaml_problem
 from fluid_render.plan.naming import label_key
-from fluid_render.render import FLUX_SUBSTITUTE, Manifest
+from fluid_render.render import FLUX_SUBSTITUTE, SYNC_WAVE, WAVES, Manifest
 from fluid_render.workloads import (
     KNATIVE,
     POD_TEMPLATES,
@@ -290,6 +290,48 @@ def inject_passthrough(
             data = yaml.load(new, Loader=yaml.CSafeLoader)
             result.append(replace(document, text=new.rstrip() + "\n", data=data))
     return result, sorted(context.warnings)
+
+
+def order_after_datasets(documents: Sequence[Document], facts: Facts) -> list[Document]:
+    """Copied workloads that mount a dataset's claim get Argo CD's sync wave after the claim's,
+    so a first sync does not start pods whose PersistentVolumeClaim is still to come (they
+    would stay Pending and stall the sync). A later wave the user chose is kept."""
+    wave = str(WAVES["PersistentVolumeClaim"] + 1)
+    result = []
+    for document in documents:
+        problems: list[Problem] = []
+        where = document.position_of(())
+        doc = None
+        if _mounts_dataset_early(document.data, facts):
+            doc = _parse(document.text, document.source, where.line - 1, where.column - 1, problems)
+        if doc is None or not isinstance(doc.root, CommentedMap):
+            result.append(document)
+            continue
+        _put_path(doc.root, ("metadata", "annotations", SYNC_WAVE), wave)
+        text = _dump(doc).rstrip() + "\n"
+        result.append(replace(document, text=text, data=yaml.load(text, Loader=yaml.CSafeLoader)))
+    return result
+
+
+def _mounts_dataset_early(data: Any, facts: Facts) -> bool:
+    """A pod-bearing object with a claim of a dataset, in a wave not after the claim's."""
+    if not isinstance(data, Mapping):
+        return False
+    api_version, kind = data.get("apiVersion"), data.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind, str):
+        return False
+    key = kind_key(api_version, kind)
+    if key not in POD_TEMPLATES and key not in WORKFLOW_SPECS:
+        return False
+    metadata: Mapping[str, Any] = data.get("metadata") or {}
+    if not isinstance(metadata, Mapping):
+        return False
+    annotations = metadata.get("annotations")
+    wave = str(annotations.get(SYNC_WAVE) if isinstance(annotations, Mapping) else None)
+    if re.fullmatch(r"-?[0-9]+", wave) and int(wave) > WAVES["PersistentVolumeClaim"]:
+        return False
+    namespace = str(metadata.get("namespace") or facts.namespace)
+    return any((namespace, claim) in facts.datasets for _, claim in claims_in(data))
 
 
 def _namespace_labels(facts: Facts, roots: Iterator[Any]) -> dict[str, Mapping[str, str]]:

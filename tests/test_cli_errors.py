@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fluid_render import cli
+from fluid_render import cli, project
 from fluid_render.errors import ExitStatus
 
 from .conftest import ROOT, run
@@ -48,13 +48,13 @@ def test_an_unexpected_exception_is_one_line_without_its_message(
     spec_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(cli.DEBUG_ENV, raising=False)
-    monkeypatch.setattr(cli, "run_build", _explode)
+    monkeypatch.setattr(project, "build", _explode)
     result = build(spec_file)
     assert result.exit_code == ExitStatus.INTERNAL == 70
     assert result.stdout == ""
     # The innermost frame of fluid_render: where the command called what raised.
     assert re.fullmatch(
-        r"internal error: RuntimeError at fluid_render/cli\.py:\d+; please report at "
+        r"internal error: RuntimeError at fluid_render/project\.py:\d+; please report at "
         r"https://github\.com/fluid-render/fluid-render/issues with the command you ran "
         r"\(FLUID_RENDER_DEBUG=1 shows the traceback\)\n",
         result.stderr,
@@ -75,7 +75,7 @@ def test_the_internal_error_names_the_module_of_fluid_render_that_raised(
 
 def test_debug_env_shows_the_traceback(spec_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(cli.DEBUG_ENV, "1")
-    monkeypatch.setattr(cli, "run_build", _explode)
+    monkeypatch.setattr(project, "build", _explode)
     with pytest.raises(RuntimeError, match="s3cr3t"):
         build(spec_file)
 

@@ -1,13 +1,13 @@
-"""Whole outputs: each golden/<case>/input builds exactly into golden/<case>/expected.
+"""Whole outputs: each golden/<case>/input builds exactly into its snapshots, one file per
+object in __snapshots__/test_golden/ (the pytest plugin users run on their own repositories).
 
-Refresh after a reviewed change with `pytest tests/test_golden.py --update-golden`.
+Refresh after a reviewed change with `pytest tests/test_golden.py --snapshot-update`.
 """
 
 from __future__ import annotations
 
 import random
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,22 @@ from fluid_render.emit import OWNED
 from fluid_render.load import load_inputs, parse_documents
 from fluid_render.pipeline import build
 from fluid_render.plan.ports import Lock, PortRange
+from fluid_render.pytest_plugin import SnapshotBuild, snapshot_name
 
 from .conftest import GOLDEN, read_tree, run
 
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "input").is_dir())
+SNAPSHOTS = Path(__file__).parent / "__snapshots__" / "test_golden"
+
+
+def snapshots(case: str) -> dict[str, str]:
+    """The case's snapshot files by snapshot name."""
+    prefix = f"test_golden[{case}]["
+    return {
+        p.name.removeprefix(prefix).removesuffix("].yaml"): p.read_text(encoding="utf-8")
+        for p in sorted(SNAPSHOTS.iterdir())
+        if p.name.startswith(prefix)
+    }
 
 
 def _build_case(case: str, out: Path) -> dict[str, str]:
@@ -43,19 +55,10 @@ def test_every_case_listed() -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_golden(case: str, tmp_path: Path, update_golden: bool) -> None:
-    actual = _build_case(case, tmp_path / "out")
-    expected_dir = GOLDEN / case / "expected"
-    if update_golden:
-        shutil.rmtree(expected_dir, ignore_errors=True)
-        for relative, text in actual.items():
-            path = expected_dir / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-    expected = read_tree(expected_dir)
-    assert sorted(actual) == sorted(expected), "files differ; review, then --update-golden"
-    for relative in expected:
-        assert actual[relative] == expected[relative], f"{case}/{relative} differs"
+def test_golden(case: str, tmp_path: Path, fluid_render_snapshot: SnapshotBuild) -> None:
+    fluid_render_snapshot(
+        GOLDEN / case / "input", lock=tmp_path / "fluid-render.lock", frozen_lock=False
+    )
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -87,6 +90,8 @@ def test_output_is_byte_stable(case: str, tmp_path: Path) -> None:
         second["fluid-render.lock"] = lock.read_text()
     assert second == first
     assert OWNED in second
+    written = {snapshot_name(path): text for path, text in first.items() if path != OWNED}
+    assert written == snapshots(case)  # the CLI writes what the snapshots hold
 
 
 def _shuffled(data: Any, rng: random.Random) -> Any:
@@ -154,8 +159,10 @@ def _label_maps(obj: Any) -> list[dict[str, str]]:
 @pytest.mark.parametrize("case", CASES)
 def test_golden_names_and_labels_are_valid(case: str) -> None:
     """What kubernetes-validate does not check: label syntax and name rules per kind."""
-    for path in (GOLDEN / case / "expected").rglob("*.yaml"):
-        obj = yaml.safe_load(path.read_text())
+    for path, text in snapshots(case).items():
+        if path == "fluid-render.lock":
+            continue
+        obj = yaml.safe_load(text)
         if obj.get("kind") == "Kustomization":
             continue
         name = obj["metadata"]["name"]

@@ -69,8 +69,19 @@ def crd_validator(kind: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
+@cache
+def any_kind_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads((REPO / "schemas" / "fluid.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
 def validators(kind: str) -> dict[str, jsonschema.Draft202012Validator]:
-    return {"schemas/": json_schema_validator(kind), "crd": crd_validator(kind)}
+    return {
+        "schemas/": json_schema_validator(kind),
+        "crd": crd_validator(kind),
+        "fluid.schema.json": any_kind_validator(),
+    }
 
 
 def problems(validator: jsonschema.Draft202012Validator, doc: dict[str, Any]) -> list[str]:
@@ -88,6 +99,7 @@ def test_generated_file_set() -> None:
     files = schemagen.generated_files()
     assert sorted(files) == sorted(
         [f"schemas/{kind.lower()}.schema.json" for kind in KINDS]
+        + ["schemas/fluid.schema.json"]
         + [
             f"charts/fluid/crds/data.fluid.io_{plural}.yaml"
             for plural in ("datasets", "alluxioruntimes", "dataloads", "databackups")
@@ -395,3 +407,37 @@ def test_names_are_checked_by_the_json_schema() -> None:
     assert problems(json_schema_validator("Dataset"), doc)
     doc["metadata"]["name"] = "hbase-20"
     assert problems(json_schema_validator("Dataset"), doc) == []
+
+
+# --------------------------------------------------------------------------------------------
+# Editor support
+
+
+@pytest.mark.parametrize("name", [kind.lower() for kind in KINDS] + ["fluid"])
+def test_published_schemas_have_an_id_and_describe_every_field(name: str) -> None:
+    schema = json.loads((REPO / "schemas" / f"{name}.schema.json").read_text())
+    assert schema["$id"] == f"{schemagen.SCHEMA_BASE}{name}.schema.json"
+    undescribed = []
+    nodes = [("", schema), *schema.get("$defs", {}).items()]
+    for owner, node in nodes:
+        for field, sub in (node.get("properties") or {}).items():
+            if not sub.get("description"):
+                undescribed.append(f"{owner}.{field}")
+    assert undescribed == []
+
+
+def test_any_kind_schema_picks_the_kind() -> None:
+    validator = any_kind_validator()
+    assert problems(validator, {"apiVersion": "data.fluid.io/v1alpha1", "kind": "Pod"})
+    doc = copy.deepcopy(FULL_DOCUMENTS["DataLoad"])
+    doc["spec"]["backupPath"] = "pvc://x/"  # a DataBackup field, not a DataLoad one
+    assert any("backupPath" in message for message in problems(validator, doc))
+
+
+def test_schema_command_prints_the_published_schemas() -> None:
+    from .conftest import run
+
+    assert json.loads(run("schema").stdout)["$id"].endswith("/fluid.schema.json")
+    printed = run("schema", "DataLoad").stdout
+    assert printed == (REPO / "schemas" / "dataload.schema.json").read_text()
+    assert run("schema", "Pod").exit_code == 2

@@ -57,14 +57,65 @@ def ordered(manifests: Iterable[Manifest]) -> list[Manifest]:
     )
 
 
-def _passthrough_place(doc: Document) -> tuple[str, str, str]:
+# Kinds the API server keeps outside namespaces (`kubectl api-resources --namespaced=false`
+# of Kubernetes 1.33 and the Fluid control plane); any other kind is namespaced.
+CLUSTER_SCOPED = frozenset(
+    {
+        "APIService",
+        "CSIDriver",
+        "CSINode",
+        "CertificateSigningRequest",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "ClusterTrustBundle",
+        "ComponentStatus",
+        "CustomResourceDefinition",
+        "FlowSchema",
+        "IngressClass",
+        "MutatingAdmissionPolicy",
+        "MutatingAdmissionPolicyBinding",
+        "MutatingWebhookConfiguration",
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "PriorityClass",
+        "PriorityLevelConfiguration",
+        "RuntimeClass",
+        "StorageClass",
+        "StorageVersionMigration",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "ValidatingWebhookConfiguration",
+        "VolumeAttachment",
+        "VolumeAttributesClass",
+    }
+)
+
+
+def passthrough_namespace(doc: Document, default: str) -> str:
+    """The folder of a copied object: `_cluster` for cluster-scoped kinds, else its namespace
+    or, when it names none, the build's `-n` (where the GitOps tool and `inject` put it)."""
+    if doc.kind in CLUSTER_SCOPED:
+        return CLUSTER_FOLDER
     metadata = doc.data.get("metadata") or {}
-    return (str(metadata.get("namespace") or CLUSTER_FOLDER), doc.kind, str(metadata.get("name")))
+    return str(metadata.get("namespace") or default)
 
 
-def stream(manifests: Sequence[Manifest], passthrough: Sequence[Document]) -> str:
+def _passthrough_places(
+    passthrough: Sequence[Document], namespace: str
+) -> list[tuple[tuple[str, str, str], Document]]:
+    places = []
+    for doc in passthrough:
+        name = str((doc.data.get("metadata") or {}).get("name"))
+        places.append(((passthrough_namespace(doc, namespace), doc.kind, name), doc))
+    return sorted(places, key=lambda place: place[0])
+
+
+def stream(
+    manifests: Sequence[Manifest], passthrough: Sequence[Document], namespace: str = "default"
+) -> str:
     """One multi-document YAML stream: copied objects first, then each dataset's objects."""
-    docs = [d.text for d in sorted(passthrough, key=_passthrough_place)]
+    docs = [d.text for _, d in _passthrough_places(passthrough, namespace)]
     docs += [m.text for m in ordered(manifests)]
     return "".join(f"---\n{text}" for text in docs)
 
@@ -75,7 +126,9 @@ SAFE_COMPONENT = re.compile(r"[A-Za-z0-9_][-A-Za-z0-9_.:]*")
 """What validated names, kinds and our own folder names are made of; never `/`, `..` or empty."""
 
 
-def tree(manifests: Sequence[Manifest], passthrough: Sequence[Document]) -> list[OutputFile]:
+def tree(
+    manifests: Sequence[Manifest], passthrough: Sequence[Document], namespace: str = "default"
+) -> list[OutputFile]:
     """`<namespace>/<dataset>/<kind>-<name>.yaml`, with a kustomization.yaml in every folder."""
     files: dict[str, str] = {}
     problems: list[Problem] = []
@@ -83,9 +136,8 @@ def tree(manifests: Sequence[Manifest], passthrough: Sequence[Document]) -> list
         place = (manifest.namespace, manifest.dataset, f"{manifest.kind.lower()}-{manifest.name}")
         path = _path(place, None, problems)
         files[path] = manifest.text
-    for doc in sorted(passthrough, key=_passthrough_place):
-        namespace, kind, name = _passthrough_place(doc)
-        path = _path((namespace, f"{kind.lower()}-{name}"), doc.position_of(()), problems)
+    for (folder, kind, name), doc in _passthrough_places(passthrough, namespace):
+        path = _path((folder, f"{kind.lower()}-{name}"), doc.position_of(()), problems)
         if path in files:
             problems.append(
                 Problem(

@@ -1,0 +1,95 @@
+"""A project's whole output in memory: specs and lock in, output files and the new lock out.
+
+`build` writes what this returns, `check` and `diff` compare it with a folder, and the pytest
+plugin snapshots it; one function, so the four can never disagree about what a build is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fluid_render.emit import OutputFile, stream, tree
+from fluid_render.errors import Problem
+from fluid_render.helmchart import charts
+from fluid_render.load import Document, load_inputs, read_file
+from fluid_render.pipeline import build
+from fluid_render.plan.lock import parse_lock, render_lock
+from fluid_render.plan.operations import KUBECTL_IMAGE
+from fluid_render.plan.ports import Lock, PortRange
+from fluid_render.render import Manifest
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a build reads besides the specs (the command line of `build`)."""
+
+    lock_path: Path = Path("fluid-render.lock")
+    port_range: PortRange = field(default_factory=lambda: PortRange(20000, 25000))
+    namespace: str = "default"
+    passthrough: bool = False
+    inject: bool = False
+    kubectl_image: str = KUBECTL_IMAGE
+    output_format: str = "tree"  # of `-o DIR`: a kustomize tree, or Helm charts
+
+
+@dataclass(frozen=True)
+class Output:
+    """A rendered project: its objects, the lock before and after, and the build's warnings."""
+
+    manifests: list[Manifest]
+    copied: list[Document]
+    namespace: str
+    output_format: str
+    old_lock: str | None
+    new_lock: str | None
+    warnings: list[Problem]
+
+    @property
+    def lock_changed(self) -> bool:
+        return self.new_lock is not None and self.new_lock != self.old_lock
+
+    def stream(self) -> str:
+        return stream(self.manifests, self.copied, self.namespace)
+
+    def files(self) -> list[OutputFile]:
+        """The files of `-o DIR`."""
+        if self.output_format == "helm":
+            return charts(self.manifests, self.copied)
+        return tree(self.manifests, self.copied, self.namespace)
+
+
+def render_project(inputs: Sequence[str], options: Options) -> Output:
+    """Load, build and (with `inject`) mutate the copied documents; raises BuildError."""
+    from fluid_render.inject import facts_from_build, inject_passthrough, order_after_datasets
+
+    old_lock = read_file(options.lock_path) if options.lock_path.is_file() else None
+    lock = parse_lock(old_lock, str(options.lock_path)) if old_lock is not None else Lock()
+    result = build(
+        load_inputs(inputs),
+        lock=lock,
+        lock_source=str(options.lock_path),
+        port_range=options.port_range,
+        namespace=options.namespace,
+        passthrough=options.passthrough,
+        kubectl_image=options.kubectl_image,
+    )
+    copied = result.passthrough
+    warnings = list(result.warnings)
+    if copied:
+        facts = facts_from_build(result.manifests, copied, namespace=options.namespace)
+        if options.inject:
+            copied, inject_warnings = inject_passthrough(copied, facts)
+            warnings += inject_warnings
+        copied = order_after_datasets(copied, facts)
+    new_lock = render_lock(result.lock) if result.lock.runtimes or old_lock else None
+    return Output(
+        result.manifests,
+        copied,
+        options.namespace,
+        options.output_format,
+        old_lock,
+        new_lock,
+        warnings,
+    )
