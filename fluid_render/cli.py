@@ -18,6 +18,7 @@ from fluid_render.plan.lock import parse_lock, render_lock
 from fluid_render.plan.operations import KUBECTL_IMAGE
 from fluid_render.plan.ports import Lock, PortRange
 from fluid_render.render import Manifest
+from fluid_render.sync.command import sync
 
 DEFAULT_LOCK = "fluid-render.lock"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -236,3 +237,6 @@ def _fail(lines: list[str]) -> None:
     for line in lines:
         click.echo(f"error: {line}", err=True)
     sys.exit(1)
+
+
+main.add_command(sync)

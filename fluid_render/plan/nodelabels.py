@@ -8,6 +8,7 @@ only applies them: it finds the worker pods with `workers.selector`, labels thei
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fluid_render.plan.naming import LABEL_LIMIT, fit, label_key
@@ -55,6 +56,11 @@ def node_labels(
     return dict(sorted(labels.items()))
 
 
+SYNC_PLAN_FORMAT = 1
+RUNTIME_TYPE = "alluxio"
+RUNTIME_CATEGORY = "Accelerate"
+
+
 def sync_plan(
     *,
     namespace: str,
@@ -64,16 +70,34 @@ def sync_plan(
     worker_selector: dict[str, str],
     master_name: str,
     master_services: list[str],
+    master_replicas: int,
     fuse_name: str,
     fuse_label: str,
     fuse_clean_policy: str,
     ports: dict[str, int],
     api_gateway: bool,
+    mounts: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """Everything the syncer needs for one runtime: label rules, workloads, where to ask."""
+    """Everything the syncer needs for one runtime: label rules, workloads, where to ask.
+
+    `format` versions this contract: the syncer refuses a plan whose format it does not know.
+    `runtime.masterReplicas` is `spec.master.replicas` as given (0 when unset), which is what
+    upstream writes into `Dataset.status.runtimes` (`pkg/utils/dataset/lifecycle`), and
+    `dataset.mounts` is the mount list `Dataset.status.mounts` copies when the dataset binds.
+    """
     service = f"{master_services[0]}.{namespace}"
+    on_delete = {"updateStrategy": "OnDelete"}
     plan: dict[str, Any] = {
-        "runtime": {"kind": "AlluxioRuntime", "namespace": namespace, "name": name},
+        "format": SYNC_PLAN_FORMAT,
+        "runtime": {
+            "kind": "AlluxioRuntime",
+            "namespace": namespace,
+            "name": name,
+            "type": RUNTIME_TYPE,
+            "category": RUNTIME_CATEGORY,
+            "masterReplicas": master_replicas,
+        },
+        "dataset": {"namespace": namespace, "name": name, "mounts": mounts},
         "nodeLabels": {
             "onNodesOf": "workers",
             "labels": labels,
@@ -91,17 +115,50 @@ def sync_plan(
             "cleanPolicy": fuse_clean_policy,
         },
         "workloads": {
-            "master": {"kind": "StatefulSet", "name": master_name},
-            "workers": {"kind": "StatefulSet", "name": worker_name, "selector": worker_selector},
-            "fuse": {"kind": "DaemonSet", "name": fuse_name},
+            "master": {"kind": "StatefulSet", "name": master_name, **on_delete},
+            "workers": {
+                "kind": "StatefulSet",
+                "name": worker_name,
+                "selector": worker_selector,
+                **on_delete,
+            },
+            "fuse": {"kind": "DaemonSet", "name": fuse_name, **on_delete},
         },
         "endpoints": {
             "masterService": master_services[0],
+            "masterPod": master_services[0],
             "hcfs": f"alluxio://{service}:{ports['master.rpc']}",
             "masterRpcPort": ports["master.rpc"],
             "masterWebPort": ports["master.web"],
         },
+        "operations": [],
     }
     if api_gateway:
         plan["endpoints"]["apiGateway"] = f"{service}:{ports['apiGateway.web']}"
     return plan
+
+
+def plan_operation(
+    kind: str, name: str, job_kind: str, job_name: str, backup_path: str | None
+) -> dict[str, Any]:
+    """One DataLoad/DataBackup of the runtime: the Job or CronJob whose state it reports."""
+    entry: dict[str, Any] = {
+        "kind": kind,
+        "name": name,
+        "job": {"kind": job_kind, "name": job_name},
+    }
+    if backup_path is not None:
+        entry["backupPath"] = backup_path
+    return entry
+
+
+def with_operations(plan_json: str, operations: list[dict[str, Any]]) -> str:
+    """The plan text with the runtime's operations added (they are planned after the runtime)."""
+    plan = json.loads(plan_json)
+    plan["operations"] = sorted(operations, key=lambda op: (op["kind"], op["name"]))
+    return dump_plan(plan)
+
+
+def dump_plan(plan: dict[str, Any]) -> str:
+    """The plan as it is written into the ConfigMap: sorted keys, stable bytes."""
+    return json.dumps(plan, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,146 @@
+"""A small world for the syncer's tests: the objects a golden build rendered, put into the
+fake API server, and the pods and statuses the cluster's controllers would add."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .conftest import GOLDEN
+from .fakekube import PLURAL, FakeKube
+
+
+def golden_objects(case: str) -> list[dict[str, Any]]:
+    """Every object golden/<case>/expected holds (what `kubectl apply -k` would create)."""
+    objects = []
+    for path in sorted((GOLDEN / case / "expected").rglob("*.yaml")):
+        obj = yaml.safe_load(path.read_text())
+        if obj.get("kind") != "Kustomization":
+            objects.append(obj)
+    return objects
+
+
+def node(name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels or {}}}
+
+
+def _pod(
+    owner: dict[str, Any], name: str, node_name: str, labels: dict[str, str]
+) -> dict[str, Any]:
+    meta = owner["metadata"]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": meta["namespace"],
+            "labels": labels,
+            "ownerReferences": [
+                {
+                    "apiVersion": owner["apiVersion"],
+                    "kind": owner["kind"],
+                    "name": meta["name"],
+                    "uid": meta["uid"],
+                    "controller": True,
+                }
+            ],
+        },
+        "spec": {"nodeName": node_name},
+        "status": {"podIP": "127.0.0.1", "conditions": [{"type": "Ready", "status": "True"}]},
+    }
+
+
+def run_workloads(fake: FakeKube, nodes: list[str], ready: bool = True) -> None:
+    """What the StatefulSet, DaemonSet and Job controllers would do with the applied objects."""
+    for sts in fake.all("StatefulSet"):
+        replicas = sts["spec"].get("replicas", 1)
+        revision = f"{sts['metadata']['name']}-rev1"
+        labels = {
+            **sts["spec"]["template"]["metadata"]["labels"],
+            "controller-revision-hash": revision,
+        }
+        for i in range(replicas):
+            fake.put(_pod(sts, f"{sts['metadata']['name']}-{i}", nodes[i % len(nodes)], labels))
+        count = replicas if ready else 0
+        sts["status"] = {
+            "replicas": replicas,
+            "readyReplicas": count,
+            "availableReplicas": count,
+            "updateRevision": revision,
+            "currentRevision": revision,
+        }
+        fake.put(sts)
+    for ds in fake.all("DaemonSet"):
+        ds["metadata"].setdefault("annotations", {})["deprecated.daemonset.template.generation"] = (
+            "1"
+        )
+        ds = fake.put(ds)
+        labels = {**ds["spec"]["template"]["metadata"]["labels"], "pod-template-generation": "1"}
+        for host in nodes:
+            fake.put(_pod(ds, f"{ds['metadata']['name']}-{host}", host, labels))
+        ds["status"] = {
+            "desiredNumberScheduled": len(nodes),
+            "currentNumberScheduled": len(nodes),
+            "numberReady": len(nodes),
+            "numberAvailable": len(nodes),
+        }
+        fake.put(ds)
+    for job in fake.all("Job"):
+        job["status"] = {
+            "succeeded": 1,
+            "conditions": [
+                {
+                    "type": "Complete",
+                    "status": "True",
+                    "reason": "Completed",
+                    "message": "done",
+                    "lastProbeTime": "2026-01-01T00:02:05Z",
+                    "lastTransitionTime": "2026-01-01T00:02:05Z",
+                }
+            ],
+        }
+        job = fake.put(job)
+        fake.put(
+            _pod(
+                job,
+                f"{job['metadata']['name']}-x1",
+                nodes[0],
+                {
+                    "job-name": job["metadata"]["name"],
+                    "app.kubernetes.io/managed-by": "fluid-render",
+                },
+            )
+        )
+
+
+def point_masters(fake: FakeKube, port: int) -> None:
+    """Let every plan's master web port be the master double's (pods all have IP 127.0.0.1)."""
+    for config_map in fake.all("ConfigMap"):
+        if "plan.json" in config_map.get("data", {}):
+            plan = json.loads(config_map["data"]["plan.json"])
+            plan["endpoints"]["masterWebPort"] = port
+            config_map["data"]["plan.json"] = json.dumps(plan)
+            fake.put(config_map)
+
+
+def world(fake: FakeKube, case: str, nodes: list[str], master_port: int | None) -> None:
+    for name in nodes:
+        fake.put(node(name, {"kubernetes.io/hostname": name}))
+    for obj in golden_objects(case):
+        if obj["kind"] in PLURAL:  # the syncer reads no Service, PV or PVC
+            fake.put(obj)
+    run_workloads(fake, nodes)
+    if master_port is not None:
+        point_masters(fake, master_port)
+
+
+def owned_labels(fake: FakeKube) -> dict[str, dict[str, str]]:
+    return {n["metadata"]["name"]: n["metadata"].get("labels", {}) for n in fake.all("Node")}
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
