@@ -148,6 +148,8 @@ class Loop:
                 failures = 0
                 self.streaks.succeeded(key)
             except ApiError as error:
+                if self.stop.is_set():
+                    return
                 if error.status == 410:  # expired: start again from a fresh list version
                     version = ""
                     self.wake.set()
