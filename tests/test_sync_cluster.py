@@ -376,3 +376,23 @@ def test_dry_run_loop_prints_and_takes_no_lease(fake: FakeKube, kubeconfig: Path
     thread.join(10)
     assert fake.writes() == []
     assert all(json.loads(line)["patch"] for line in printed)
+
+
+@pytest.mark.parametrize("case", ["databackup-to-pvc", "dataload-once-and-cron", "api-gateway"])
+def test_the_status_written_fits_the_crds_exactly(
+    fake: FakeKube, master: FakeMaster, kubeconfig: Path, case: str
+) -> None:
+    """Every status the syncer writes validates against the CRD's status schema, with unknown
+    fields rejected (the API server would silently prune them)."""
+    import jsonschema
+
+    from .test_schemas import crd_file, forbid_unknown_fields
+
+    world(fake, case, NODES, master.port)  # type: ignore[attr-defined]
+    assert sync(kubeconfig, "--once").exit_code == 0
+    for kind in ("Dataset", "AlluxioRuntime", "DataLoad", "DataBackup"):
+        version = crd_file(kind)["spec"]["versions"][0]
+        schema = forbid_unknown_fields(version["schema"]["openAPIV3Schema"]["properties"]["status"])
+        for obj in fake.all(kind):
+            assert "status" in obj, (kind, obj["metadata"]["name"])
+            jsonschema.validate(obj["status"], schema)

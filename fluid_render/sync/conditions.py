@@ -7,13 +7,16 @@ from datetime import datetime
 from typing import Any
 
 
-def condition(kind: str, status: bool, reason: str, message: str, now: str) -> dict[str, Any]:
+def condition(
+    kind: str, status: bool, reason: str, message: str, now: str, probe: str = "lastProbeTime"
+) -> dict[str, Any]:
+    """A runtime/operation condition; a Dataset's names its probe time `lastUpdateTime`."""
     return {
         "type": kind,
         "status": "True" if status else "False",
         "reason": reason,
         "message": message,
-        "lastProbeTime": now,
+        probe: now,
         "lastTransitionTime": now,
     }
 

@@ -42,45 +42,37 @@ def phase(desired: int, ready: int) -> str:
 
 
 def _master(sts: Mapping[str, Any] | None, now: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    if sts is None:
-        ready_cond = condition(
-            "MasterReady", False, "Master is ready", "The master is not ready.", now
-        )
-        return {"masterPhase": NOT_READY}, [ready_cond]
+    """A missing StatefulSet counts zero and is NotReady (every counter is required)."""
     desired, ready = _int(sts, "spec", "replicas"), _int(sts, "status", "readyReplicas")
-    current = phase(desired, ready)
+    current = NOT_READY if sts is None else phase(desired, ready)
     status = {
         "desiredMasterNumberScheduled": desired,
         "currentMasterNumberScheduled": _int(sts, "status", "replicas"),
         "masterNumberReady": ready,
         "masterPhase": current,
     }
-    conditions = [
-        condition(
-            "MasterInitialized", True, "Master is initialized", "The master is initialized.", now
-        ),
-        condition(
-            "MasterReady",
-            current != NOT_READY,
-            "Master is ready",
-            _MESSAGES[current].format("master is"),
-            now,
-        ),
-    ]
+    message = _MESSAGES[current].format("master is")
+    conditions = [condition("MasterReady", current != NOT_READY, "Master is ready", message, now)]
+    if sts is not None:
+        conditions.insert(
+            0,
+            condition(
+                "MasterInitialized",
+                True,
+                "Master is initialized",
+                "The master is initialized.",
+                now,
+            ),
+        )
     return status, conditions
 
 
 def _workers(
     sts: Mapping[str, Any] | None, now: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    if sts is None:
-        cond = condition(
-            "WorkersReady", False, "Workers are ready", "The workers are not ready.", now
-        )
-        return {"workerPhase": NOT_READY}, [cond]
     desired, ready = _int(sts, "spec", "replicas"), _int(sts, "status", "readyReplicas")
     replicas, available = _int(sts, "status", "replicas"), _int(sts, "status", "availableReplicas")
-    current = phase(desired, ready)
+    current = NOT_READY if sts is None else phase(desired, ready)
     status = {
         "desiredWorkerNumberScheduled": desired,
         "currentWorkerNumberScheduled": replicas,
@@ -89,36 +81,28 @@ def _workers(
         "workerNumberUnavailable": max(0, replicas - available),
         "workerPhase": current,
     }
+    message = _MESSAGES[current].format("workers are")
     conditions = [
-        condition(
-            "WorkersInitialized",
-            True,
-            "Workers are initialized",
-            "The workers are initialized.",
-            now,
-        ),
-        condition(
-            "WorkersReady",
-            current != NOT_READY,
-            "Workers are ready",
-            _MESSAGES[current].format("workers are"),
-            now,
-        ),
+        condition("WorkersReady", current != NOT_READY, "Workers are ready", message, now)
     ]
+    if sts is not None:
+        initialized = "The workers are initialized."
+        conditions.insert(
+            0, condition("WorkersInitialized", True, "Workers are initialized", initialized, now)
+        )
     return status, conditions
 
 
 def _fuses(ds: Mapping[str, Any] | None, now: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """`pkg/ctrl/fuse.go`: counters from the DaemonSet; the phase is always Ready."""
-    status: dict[str, Any] = {"fusePhase": READY}
-    if ds is not None:
-        status |= {
-            "desiredFuseNumberScheduled": _int(ds, "status", "desiredNumberScheduled"),
-            "currentFuseNumberScheduled": _int(ds, "status", "currentNumberScheduled"),
-            "fuseNumberReady": _int(ds, "status", "numberReady"),
-            "fuseNumberAvailable": _int(ds, "status", "numberAvailable"),
-            "fuseNumberUnavailable": _int(ds, "status", "numberUnavailable"),
-        }
+    status: dict[str, Any] = {
+        "fusePhase": READY,
+        "desiredFuseNumberScheduled": _int(ds, "status", "desiredNumberScheduled"),
+        "currentFuseNumberScheduled": _int(ds, "status", "currentNumberScheduled"),
+        "fuseNumberReady": _int(ds, "status", "numberReady"),
+        "fuseNumberAvailable": _int(ds, "status", "numberAvailable"),
+        "fuseNumberUnavailable": _int(ds, "status", "numberUnavailable"),
+    }
     return status, [condition("FusesReady", True, "Fuses are ready", "The fuses are ready.", now)]
 
 
@@ -207,7 +191,9 @@ def dataset_status(
         status["phase"] = "Bound" if bound else "NotBound"
     if bound:
         conditions.append(
-            condition("Ready", True, "DatasetReady", "The ddc runtime is ready.", now)
+            condition(
+                "Ready", True, "DatasetReady", "The ddc runtime is ready.", now, "lastUpdateTime"
+            )
         )
         status["mounts"] = list(plan.mounts)
         status["hcfs"] = {**(old.get("hcfs") or {}), "endpoint": plan.hcfs}
