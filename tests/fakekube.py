@@ -92,6 +92,7 @@ class FakeKube:
         self.compacted = 0
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []
+        self.log: list[tuple[str, str, str]] = []
         self.cond = threading.Condition()
         self.server: ThreadingHTTPServer | None = None
         self.stopped = False
@@ -217,6 +218,7 @@ class FakeKube:
         query = {k: v[0] for k, v in parse_qs(split.query).items()}
         with self.cond:
             self.requests.append((method, split.path))
+            self.log.append((method, split.path, split.query))
         length = int(handler.headers.get("Content-Length") or 0)
         body = json.loads(handler.rfile.read(length)) if length else None
         fault = self._take_fault(method, handler.path)
