@@ -53,17 +53,28 @@ def _pod(
     }
 
 
-def run_workloads(fake: FakeKube, nodes: list[str], ready: bool = True) -> None:
-    """What the StatefulSet, DaemonSet and Job controllers would do with the applied objects."""
-    for sts in fake.all("StatefulSet"):
+def run_workloads(
+    fake: FakeKube, nodes: list[str], ready: bool = True, spread: bool = False
+) -> None:
+    """What the StatefulSet, DaemonSet and Job controllers would do with the applied objects.
+
+    Pods of a set go to nodes[0], nodes[1], ...; with `spread`, each set starts one node further
+    and a runtime's FUSE pods run only beside its workers (as on clusters with many datasets).
+    """
+    placed: dict[tuple[str, str], list[str]] = {}
+    for index, sts in enumerate(fake.all("StatefulSet")):
         replicas = sts["spec"].get("replicas", 1)
         revision = f"{sts['metadata']['name']}-rev1"
         labels = {
             **sts["spec"]["template"]["metadata"]["labels"],
             "controller-revision-hash": revision,
         }
-        for i in range(replicas):
-            fake.put(_pod(sts, f"{sts['metadata']['name']}-{i}", nodes[i % len(nodes)], labels))
+        start = index if spread else 0
+        hosts = [nodes[(start + i) % len(nodes)] for i in range(replicas)]
+        release = sts["spec"]["template"]["metadata"]["labels"].get("release", "")
+        placed.setdefault((sts["metadata"]["namespace"], release), []).extend(hosts)
+        for i, host in enumerate(hosts):
+            fake.put(_pod(sts, f"{sts['metadata']['name']}-{i}", host, labels))
         count = replicas if ready else 0
         sts["status"] = {
             "replicas": replicas,
@@ -79,13 +90,17 @@ def run_workloads(fake: FakeKube, nodes: list[str], ready: bool = True) -> None:
         )
         ds = fake.put(ds)
         labels = {**ds["spec"]["template"]["metadata"]["labels"], "pod-template-generation": "1"}
-        for host in nodes:
+        release = labels.get("release", "")
+        hosts = (
+            sorted(set(placed.get((ds["metadata"]["namespace"], release), []))) if spread else nodes
+        )
+        for host in hosts:
             fake.put(_pod(ds, f"{ds['metadata']['name']}-{host}", host, labels))
         ds["status"] = {
-            "desiredNumberScheduled": len(nodes),
-            "currentNumberScheduled": len(nodes),
-            "numberReady": len(nodes),
-            "numberAvailable": len(nodes),
+            "desiredNumberScheduled": len(hosts),
+            "currentNumberScheduled": len(hosts),
+            "numberReady": len(hosts),
+            "numberAvailable": len(hosts),
         }
         fake.put(ds)
     for job in fake.all("Job"):

@@ -92,3 +92,52 @@ def worker_nodes(plan: SyncPlan, snapshot_sts: Mapping[Key, Obj], pods: PodIndex
         for pod in pods.statefulset_members(sts)
         if (node := (pod.get("spec") or {}).get("nodeName"))
     }
+
+
+_META = ("name", "namespace", "uid", "resourceVersion", "creationTimestamp", "labels")
+_KEEP: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    # kind: (metadata keys beyond _META, spec keys, status keys); everything else is dropped
+    "Node": (("annotations",), (), ()),
+    "Pod": (("ownerReferences",), ("nodeName",), ("podIP", "conditions")),
+    "StatefulSet": (
+        (),
+        ("replicas",),
+        ("replicas", "readyReplicas", "availableReplicas", "updateRevision"),
+    ),
+    "DaemonSet": (
+        ("annotations",),
+        (),
+        (
+            "desiredNumberScheduled",
+            "currentNumberScheduled",
+            "numberReady",
+            "numberAvailable",
+            "numberUnavailable",
+        ),
+    ),
+    "Job": ((), (), ("conditions",)),
+    "CronJob": ((), (), ("active", "lastScheduleTime", "lastSuccessfulTime")),
+    "AlluxioRuntime": ((), ("replicas",), ("*",)),
+    "Dataset": ((), (), ("*",)),
+    "DataLoad": ((), (), ("*",)),
+    "DataBackup": ((), (), ("*",)),
+}
+
+
+def _subset(tree: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(tree, dict):
+        return {}
+    if keys == ("*",):
+        return tree
+    return {key: tree[key] for key in keys if key in tree}
+
+
+def slim(kind: str, obj: Obj) -> Obj:
+    """Only what the reconcile reads, so memory follows the number of objects, not their size
+    (a StatefulSet's pod template or a Node's image list is most of its bytes)."""
+    meta_keys, spec_keys, status_keys = _KEEP[kind]
+    return {
+        "metadata": _subset(obj.get("metadata"), _META + meta_keys),
+        "spec": _subset(obj.get("spec"), spec_keys),
+        "status": _subset(obj.get("status"), status_keys),
+    }

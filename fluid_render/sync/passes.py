@@ -16,7 +16,7 @@ from fluid_render.sync.logs import Streaks, event
 from fluid_render.sync.master import MasterError, MasterReport
 from fluid_render.sync.master_http import fetch_report
 from fluid_render.sync.metrics import Metrics
-from fluid_render.sync.observe import POD_SELECTOR, Snapshot, index, key_of
+from fluid_render.sync.observe import POD_SELECTOR, Snapshot, index, key_of, slim
 from fluid_render.sync.plan import PLAN_LABEL, PlanError, parse_plan
 from fluid_render.sync.reconcile import Patch, master_addresses, reconcile
 
@@ -43,11 +43,13 @@ class PassResult:
 
 
 def _list_all(api: Api, kind: str, scope: Scope, selector: str | None) -> list[dict[str, Any]]:
-    if scope.namespaces is None:
-        return api.list(kind, None, selector)[0]
+    namespaces: list[str | None] = (
+        [None] if scope.namespaces is None else [*sorted(scope.namespaces)]
+    )
     items: list[dict[str, Any]] = []
-    for namespace in sorted(scope.namespaces):
-        items += api.list(kind, namespace, selector)[0]
+    for namespace in namespaces:
+        found = api.list(kind, namespace, selector)[0]
+        items += found if kind == "ConfigMap" else [slim(kind, obj) for obj in found]
     return items
 
 
@@ -68,7 +70,7 @@ def observe(api: Api, scope: Scope, streaks: Streaks) -> Snapshot:
             continue
         seen.add((plan.namespace, plan.name))
         snapshot.plans.append(plan)
-    snapshot.nodes = api.list("Node")[0]
+    snapshot.nodes = [slim("Node", node) for node in api.list("Node")[0]]
     snapshot.pods = _list_all(api, "Pod", scope, POD_SELECTOR)
     for kind, attr in (
         ("StatefulSet", "statefulsets"),
