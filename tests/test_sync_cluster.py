@@ -396,3 +396,20 @@ def test_the_status_written_fits_the_crds_exactly(
         for obj in fake.all(kind):
             assert "status" in obj, (kind, obj["metadata"]["name"])
             jsonschema.validate(obj["status"], schema)
+
+
+def test_an_unreadable_plan_holds_its_namespace_back_from_pruning(
+    fake: FakeKube, master: FakeMaster, kubeconfig: Path
+) -> None:
+    """A plan from a newer build (unknown format) must not read as "runtime deleted"."""
+    world(fake, "databackup-to-pvc", NODES, master.port)  # type: ignore[attr-defined]
+    assert sync(kubeconfig, "--once").exit_code == 0
+    plan = fake.get("ConfigMap", "default", "kafka-sync-plan")
+    body = json.loads(plan["data"]["plan.json"])
+    body["format"] = 99
+    plan["data"]["plan.json"] = json.dumps(body)
+    fake.put(plan)
+    result = sync(kubeconfig, "--once")
+    assert result.exit_code == 1
+    assert "unknown plan format 99" in result.stderr
+    assert owned_labels(fake)["n1"][WORKER_LABEL] == "true"

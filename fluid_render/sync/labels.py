@@ -22,12 +22,17 @@ ON_RUNTIME_DELETED = "OnRuntimeDeleted"
 
 @dataclass(frozen=True)
 class Scope:
-    """The namespaces this syncer looks at (None: all); it never prunes outside them."""
+    """The namespaces this syncer looks at (None: all); it never prunes outside them, nor in
+    the `held` ones (where a plan could not be read this pass: its runtime is unknown)."""
 
     namespaces: frozenset[str] | None = None
+    held: frozenset[str] = frozenset()
 
     def covers(self, runtime_key: str) -> bool:
-        return self.namespaces is None or runtime_key.split("/", 1)[0] in self.namespaces
+        namespace = runtime_key.split("/", 1)[0]
+        if namespace in self.held:
+            return False
+        return self.namespaces is None or namespace in self.namespaces
 
 
 @dataclass(frozen=True)

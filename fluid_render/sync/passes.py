@@ -22,6 +22,7 @@ from fluid_render.sync.reconcile import Patch, master_addresses, reconcile
 
 CONFLICT_RETRIES = 5
 MASTER_WORKERS = 16
+PATCH_WORKERS = 8
 PLAN_SELECTOR = f"{PLAN_LABEL}=sync"
 
 
@@ -63,10 +64,12 @@ def observe(api: Api, scope: Scope, streaks: Streaks) -> Snapshot:
             plan = parse_plan(config_map)
         except (PlanError, KeyError, TypeError) as error:
             streaks.failed(f"plan {where[0]}/{where[1]}", error)
+            snapshot.plan_errors[where] = str(error)
             continue
         streaks.succeeded(f"plan {where[0]}/{where[1]}")
         if (plan.namespace, plan.name) in seen:
             streaks.failed(f"plan {where[0]}/{where[1]}", "a second plan names the same runtime")
+            snapshot.plan_errors[where] = "a second plan names the same runtime"
             continue
         seen.add((plan.namespace, plan.name))
         snapshot.plans.append(plan)
@@ -167,16 +170,26 @@ def run_pass(
         streaks.end_pass()
         return PassResult(observed=False, errors=1)
     streaks.succeeded("list")
+    result.errors += len(snapshot.plan_errors)
+    for _ in snapshot.plan_errors:
+        metrics.count_error("plan")
     reports = ask_masters(snapshot, master_timeout, streaks, metrics)
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock()))
-    for patch in reconcile(snapshot, reports, scope, now):
-        if dry_run:
+    patches = reconcile(snapshot, reports, scope, now)
+    if dry_run:
+        for patch in patches:
             emit(json.dumps({"target": patch.target, "patch": patch.body}, sort_keys=True))
-            result.patches += 1
-        elif _send(api, patch, streaks, metrics):
-            result.patches += 1
-        else:
-            result.errors += 1
+        result.patches += len(patches)
+    else:
+        # Node patches first (pods wait on labels), each batch on a few connections at once.
+        for batch in (
+            [p for p in patches if p.kind == "Node"],
+            [p for p in patches if p.kind != "Node"],
+        ):
+            with ThreadPoolExecutor(max_workers=PATCH_WORKERS) as pool:
+                sent = list(pool.map(lambda patch: _send(api, patch, streaks, metrics), batch))
+            result.patches += sum(sent)
+            result.errors += len(sent) - sum(sent)
     metrics.count_pass(result.errors == 0, clock())
     streaks.end_pass()
     return result

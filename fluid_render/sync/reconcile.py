@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fluid_render.sync.labels import NodeLabelPatch, Rules, Scope, reconcile_node
@@ -182,7 +182,8 @@ def reconcile(
 ) -> list[Patch]:
     """Every patch one pass sends: node labels first (pods wait on them), then status."""
     pods = PodIndex(snapshot.pods)
-    patches = node_patches(snapshot, pods, scope)
+    held = frozenset(namespace for namespace, _ in snapshot.plan_errors)
+    patches = node_patches(snapshot, pods, replace(scope, held=scope.held | held))
     for plan in sorted(snapshot.plans, key=lambda p: p.key):
         patches += plan_patches(plan, snapshot, pods, reports.get(plan.key), now)
     return patches
