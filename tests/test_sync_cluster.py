@@ -413,3 +413,36 @@ def test_an_unreadable_plan_holds_its_namespace_back_from_pruning(
     assert result.exit_code == 1
     assert "unknown plan format 99" in result.stderr
     assert owned_labels(fake)["n1"][WORKER_LABEL] == "true"
+
+
+def test_json_logs_are_one_object_per_line(
+    fake: FakeKube, master: FakeMaster, kubeconfig: Path
+) -> None:
+    world(fake, "databackup-to-pvc", NODES, master.port)  # type: ignore[attr-defined]
+    master.fail_with = 500
+    result = sync(kubeconfig, "--once", "--log-format", "json")
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    assert {line["message"] for line in lines} == {"failing", "patched", "pass"}
+    failing = [line for line in lines if line["message"] == "failing"]
+    assert failing[0]["what"] == "master default/kafka" and failing[0]["level"] == "warning"
+
+
+def test_error_streaks_are_logged_once_and_forgotten_when_gone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from fluid_render.sync.logs import Streaks
+
+    logger = logging.getLogger("streaks-test")
+    streaks = Streaks(logger)
+    with caplog.at_level(logging.INFO, logger="streaks-test"):
+        for _ in range(3):
+            streaks.failed("master a/b", "down")
+            streaks.end_pass()
+        streaks.succeeded("master a/b")
+        for index in range(100):
+            streaks.failed(f"master ns/{index}", "down")
+        streaks.end_pass()
+        streaks.end_pass()  # none of them touched in this pass: forgotten
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages.count("failing") == 101 and messages.count("recovered") == 1
+    assert streaks._failing == {}
