@@ -446,3 +446,33 @@ def test_error_streaks_are_logged_once_and_forgotten_when_gone(
     messages = [record.getMessage() for record in caplog.records]
     assert messages.count("failing") == 101 and messages.count("recovered") == 1
     assert streaks._failing == {}
+
+
+def test_sigterm_finishes_the_pass_releases_the_lease_and_exits_0(
+    fake: FakeKube, master: FakeMaster, kubeconfig: Path
+) -> None:
+    import signal
+
+    world(fake, "databackup-to-pvc", NODES, master.port)  # type: ignore[attr-defined]
+    command = [
+        sys.executable,
+        "-c",
+        "from fluid_render.cli import main; main()",
+        "sync",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--health-port",
+        "0",
+        "--lease-namespace",
+        "fluid-system",
+    ]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: WORKER_LABEL in owned_labels(fake)["n1"], "the first pass")
+        child.send_signal(signal.SIGTERM)
+        _, stderr = child.communicate(timeout=30)
+    finally:
+        child.kill()
+    assert child.returncode == 0, stderr
+    assert "stopped" in stderr and "Traceback" not in stderr
+    assert fake.get("Lease", "fluid-system", "fluid-render-sync")["spec"]["holderIdentity"] == ""

@@ -86,7 +86,6 @@ def sync_plan(
     `dataset.mounts` is the mount list `Dataset.status.mounts` copies when the dataset binds.
     """
     service = f"{master_services[0]}.{namespace}"
-    on_delete = {"updateStrategy": "OnDelete"}
     plan: dict[str, Any] = {
         "format": SYNC_PLAN_FORMAT,
         "runtime": {
@@ -103,8 +102,8 @@ def sync_plan(
             "labels": labels,
             "datasetNum": {
                 "label": DATASET_NUM,
-                "rule": "number of fluid.io/s-<namespace>-<name> labels the syncer has put on "
-                "the node, written as a decimal string; removed when it drops to zero",
+                "rule": "number of runtimes whose labels the syncer has put on the node, added "
+                "to the value found there before, as a decimal string; removed at zero",
                 "countedLabel": label_key("fluid.io/s-", namespace, name),
             },
             "removeOnlyIfValueMatches": [EXCLUSIVE] if EXCLUSIVE in labels else [],
@@ -114,16 +113,7 @@ def sync_plan(
             "setBy": "CSI driver fuse.csi.fluid.io when a pod using the PVC is staged",
             "cleanPolicy": fuse_clean_policy,
         },
-        "workloads": {
-            "master": {"kind": "StatefulSet", "name": master_name, **on_delete},
-            "workers": {
-                "kind": "StatefulSet",
-                "name": worker_name,
-                "selector": worker_selector,
-                **on_delete,
-            },
-            "fuse": {"kind": "DaemonSet", "name": fuse_name, **on_delete},
-        },
+        "workloads": _workloads(master_name, worker_name, worker_selector, fuse_name),
         "endpoints": {
             "masterService": master_services[0],
             "masterPod": master_services[0],
@@ -136,6 +126,16 @@ def sync_plan(
     if api_gateway:
         plan["endpoints"]["apiGateway"] = f"{service}:{ports['apiGateway.web']}"
     return plan
+
+
+def _workloads(master: str, workers: str, selector: dict[str, str], fuse: str) -> dict[str, Any]:
+    """The workloads of a runtime; all three update their pods only when a pod is deleted."""
+    on_delete = {"updateStrategy": "OnDelete"}
+    return {
+        "master": {"kind": "StatefulSet", "name": master, **on_delete},
+        "workers": {"kind": "StatefulSet", "name": workers, "selector": selector, **on_delete},
+        "fuse": {"kind": "DaemonSet", "name": fuse, **on_delete},
+    }
 
 
 def plan_operation(

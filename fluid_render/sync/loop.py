@@ -182,7 +182,8 @@ class Loop:
         return leader
 
     def healthy(self) -> bool:
-        return time.monotonic() - self.heartbeat < max(60.0, 3 * self.options.resync)
+        """The loop ticked recently; a pass over a large cluster may take minutes."""
+        return time.monotonic() - self.heartbeat < max(300.0, 3 * self.options.resync)
 
     def run(self) -> int:
         """Run until shutdown(); returns the exit code (0)."""
@@ -206,6 +207,8 @@ class Loop:
                     spread = random.uniform(-self.options.jitter, self.options.jitter)
                     delay = backoff(failures) if failures else self.options.resync * (1 + spread)
                     next_pass = time.monotonic() + delay
+                if failures:
+                    self.wake.clear()  # backing off: the next pass lists everything anyway
                 wait = max(0.0, next_pass - time.monotonic())
                 self.wake.wait(min(wait, renew) if self.elector else wait)
                 if self.wake.is_set() and not self.stop.is_set():
