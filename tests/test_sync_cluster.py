@@ -476,3 +476,36 @@ def test_sigterm_finishes_the_pass_releases_the_lease_and_exits_0(
     assert child.returncode == 0, stderr
     assert "stopped" in stderr and "Traceback" not in stderr
     assert fake.get("Lease", "fluid-system", "fluid-render-sync")["spec"]["holderIdentity"] == ""
+
+
+def test_a_leader_in_a_long_pass_keeps_its_lease(fake: FakeKube, kubeconfig: Path) -> None:
+    """The Lease is renewed beside the pass: a pass longer than the lease duration does not
+    let the standby in (two replicas never sync at once)."""
+    world(fake, "databackup-to-pvc", NODES, None)
+    first = Loop(
+        connect(str(kubeconfig), None, 10),
+        _options(identity="a"),
+        logging.getLogger("a"),
+        Metrics(),
+        print,
+    )
+    thread_a, _ = _start(first)
+    wait_for(lambda: first.metrics.leader, "a leads")
+    wait_for(lambda: WORKER_LABEL in owned_labels(fake)["n1"], "a's first pass")
+    fake.fault("GET", r"/api/v1/nodes\?", action="delay", delay=5)  # lease duration is 3 s
+    second = Loop(
+        _cluster(kubeconfig), _options(identity="b"), logging.getLogger("b"), Metrics(), print
+    )
+    thread_b, _ = _start(second)
+    first.wake.set()  # a starts a pass that waits 5 s on the node list
+    wait_for(lambda: fake.faults[-1].times == 0, "the slow list started")
+    wait_for(lambda: second.api_ok, "b talked to the Lease")
+    for _ in range(9):  # while a is stuck in its pass (past 3 s of silence on the old design)
+        assert not second.metrics.leader
+        assert (
+            fake.get("Lease", "fluid-system", "fluid-render-sync")["spec"]["holderIdentity"] == "a"
+        )
+        time.sleep(0.5)
+    for loop, thread in ((first, thread_a), (second, thread_b)):
+        loop.shutdown()
+        thread.join(15)

@@ -185,6 +185,16 @@ class Loop:
         """The loop ticked recently; a pass over a large cluster may take minutes."""
         return time.monotonic() - self.heartbeat < max(300.0, 3 * self.options.resync)
 
+    def _elect_forever(self) -> None:
+        """Renew (or try to take) the Lease every third of its duration, also during a long
+        pass, so a busy leader never looks silent to the standby."""
+        renew = self.options.lease_duration / 3
+        while not self.stop.is_set():
+            was = self.metrics.leader
+            if self._lead() and not was:
+                self.wake.set()  # just became the leader: pass at once
+            self.stop.wait(renew)
+
     def run(self) -> int:
         """Run until shutdown(); returns the exit code (0)."""
         server = (
@@ -194,13 +204,18 @@ class Loop:
         )
         for kind, selector in WATCHED:
             self._watch(kind, selector)
+        elector = None
+        if self.elector is not None:
+            elector = threading.Thread(target=self._elect_forever, name="lease", daemon=True)
+            elector.start()
         renew = self.options.lease_duration / 3
         failures, next_pass = 0, 0.0
         try:
             while not self.stop.is_set():
                 self.heartbeat = time.monotonic()
+                leading = self.elector is None or self.metrics.leader
                 due = self.heartbeat >= next_pass or (failures == 0 and self.wake.is_set())
-                if self._lead() and due and not self.stop.is_set():
+                if leading and due:
                     self.wake.clear()
                     result = self.one_pass()
                     failures = failures + 1 if result.errors else 0
@@ -209,11 +224,13 @@ class Loop:
                     next_pass = time.monotonic() + delay
                 if failures:
                     self.wake.clear()  # backing off: the next pass lists everything anyway
-                wait = max(0.0, next_pass - time.monotonic())
-                self.wake.wait(min(wait, renew) if self.elector else wait)
+                wait = max(0.0, next_pass - time.monotonic()) if leading else renew
+                self.wake.wait(wait)
                 if self.wake.is_set() and not self.stop.is_set():
                     self.stop.wait(DEBOUNCE)
         finally:
+            if elector is not None:
+                elector.join()
             self._release()
             if server is not None:
                 server.shutdown()
