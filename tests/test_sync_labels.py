@@ -3,6 +3,7 @@ labels the syncer does not own are never touched)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from hypothesis import given, settings
@@ -10,9 +11,9 @@ from hypothesis import strategies as st
 
 from fluid_render.sync.labels import (
     OWNED_ANNOTATION,
+    NodeLabelPatch,
     Rules,
     Scope,
-    apply_patch,
     read_owned,
     reconcile_node,
 )
@@ -20,6 +21,23 @@ from fluid_render.sync.labels import (
 NUM = "fluid.io/dataset-num"
 EXCLUSIVE = "fluid_exclusive"
 ALL = Scope()
+
+
+def apply_patch(node: Mapping[str, Any], patch: NodeLabelPatch) -> dict[str, Any]:
+    """The node as the API server returns it after the merge patch."""
+    metadata = dict(node.get("metadata") or {})
+    labels = dict(metadata.get("labels") or {})
+    for key, value in patch.labels.items():
+        if value is None:
+            labels.pop(key, None)
+        else:
+            labels[key] = value
+    annotations = dict(metadata.get("annotations") or {})
+    if patch.owned is None:
+        annotations.pop(OWNED_ANNOTATION, None)
+    else:
+        annotations[OWNED_ANNOTATION] = patch.owned
+    return {**node, "metadata": {**metadata, "labels": labels, "annotations": annotations}}
 
 
 def rules(key: str, exclusive: bool = False, policy: str = "OnRuntimeDeleted") -> Rules:

@@ -212,20 +212,3 @@ def reconcile_node(
     return NodeLabelPatch(
         metadata.get("name", ""), changes, record, metadata.get("resourceVersion")
     )
-
-
-def apply_patch(node: Mapping[str, Any], patch: NodeLabelPatch) -> dict[str, Any]:
-    """The node as the API server returns it after the merge patch (for tests and dry runs)."""
-    metadata = dict(node.get("metadata") or {})
-    labels = dict(metadata.get("labels") or {})
-    for key, value in patch.labels.items():
-        if value is None:
-            labels.pop(key, None)
-        else:
-            labels[key] = value
-    annotations = dict(metadata.get("annotations") or {})
-    if patch.owned is None:
-        annotations.pop(OWNED_ANNOTATION, None)
-    else:
-        annotations[OWNED_ANNOTATION] = patch.owned
-    return {**node, "metadata": {**metadata, "labels": labels, "annotations": annotations}}

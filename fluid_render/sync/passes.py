@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from fluid_render.plan.nodelabels import PLAN_LABEL
 from fluid_render.sync.client import ApiError
 from fluid_render.sync.labels import Scope
 from fluid_render.sync.logs import Streaks, event
@@ -17,7 +18,7 @@ from fluid_render.sync.master import MasterError, MasterReport
 from fluid_render.sync.master_http import fetch_report
 from fluid_render.sync.metrics import Metrics
 from fluid_render.sync.observe import POD_SELECTOR, Snapshot, index, key_of, slim
-from fluid_render.sync.plan import PLAN_LABEL, PlanError, parse_plan
+from fluid_render.sync.plan import PlanError, parse_plan
 from fluid_render.sync.reconcile import Patch, master_addresses, reconcile
 
 CONFLICT_RETRIES = 5

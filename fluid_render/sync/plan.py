@@ -12,7 +12,6 @@ from typing import Any
 
 from fluid_render.plan.nodelabels import SYNC_PLAN_FORMAT
 
-PLAN_LABEL = "fluid-render.io/plan"
 PLAN_KEY = "plan.json"
 
 
