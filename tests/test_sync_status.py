@@ -377,3 +377,48 @@ def test_a_bad_plan_is_refused_with_a_reason(edit: Any, message: str) -> None:
 def test_a_plan_that_is_not_json_is_refused() -> None:
     with pytest.raises(PlanError, match="not JSON"):
         parse_plan({"metadata": {"namespace": "d"}, "data": {"plan.json": "{"}})
+
+
+def test_cache_affinity_folds_the_node_selector_into_every_required_term() -> None:
+    from fluid_render.plan.nodelabels import cache_affinity
+
+    term = {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}
+    affinity = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [term, {"matchFields": []}]
+            }
+        }
+    }
+    merged = cache_affinity({"gpu": "yes", "disk": "ssd"}, affinity)
+    terms = merged["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    added = [
+        {"key": "disk", "operator": "In", "values": ["ssd"]},
+        {"key": "gpu", "operator": "In", "values": ["yes"]},
+    ]
+    assert terms[0]["matchExpressions"] == term["matchExpressions"] + added
+    assert terms[1]["matchExpressions"] == added
+    assert (
+        affinity["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+            "nodeSelectorTerms"
+        ][0]
+        == term
+    )  # the input is not changed
+    assert cache_affinity({}, {}) == {
+        "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": []}
+    }
+    assert cache_affinity({"a": "b"}, {})["requiredDuringSchedulingIgnoredDuringExecution"] == {
+        "nodeSelectorTerms": [
+            {"matchExpressions": [{"key": "a", "operator": "In", "values": ["b"]}]}
+        ]
+    }
+
+
+def test_runtime_status_records_the_cache_affinity() -> None:
+    plan = plan_of("placement-pinned-nodes")
+    status = runtime_status(plan, {}, (sts(1, 1), sts(1, 1), None), [], None, NOW)
+    assert status is not None and status["cacheAffinity"] == plan.cache_affinity
+    required = status["cacheAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert (
+        required["nodeSelectorTerms"][0]["matchExpressions"][0]["key"] == "kubernetes.io/hostname"
+    )

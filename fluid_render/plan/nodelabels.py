@@ -57,6 +57,28 @@ def node_labels(
 
 
 SYNC_PLAN_FORMAT = 1
+
+
+def cache_affinity(node_selector: dict[str, str], affinity: dict[str, Any]) -> dict[str, Any]:
+    """The workers' node affinity with their nodeSelector folded into every required term, as
+    upstream records it in `status.cacheAffinity` (`pkg/utils/kubeclient/pod.go`
+    `MergeNodeSelectorAndNodeAffinity`; here the expressions are sorted by key)."""
+    merged: dict[str, Any] = json.loads(json.dumps(affinity.get("nodeAffinity") or {}))
+    required = merged.setdefault(
+        "requiredDuringSchedulingIgnoredDuringExecution", {"nodeSelectorTerms": []}
+    )
+    expressions = [
+        {"key": key, "operator": "In", "values": [value]}
+        for key, value in sorted(node_selector.items())
+    ]
+    if expressions:
+        terms = required["nodeSelectorTerms"] or [{}]
+        for term in terms:
+            term["matchExpressions"] = [*term.get("matchExpressions", []), *expressions]
+        required["nodeSelectorTerms"] = terms
+    return merged
+
+
 RUNTIME_TYPE = "alluxio"
 RUNTIME_CATEGORY = "Accelerate"
 
@@ -77,13 +99,15 @@ def sync_plan(
     ports: dict[str, int],
     api_gateway: bool,
     mounts: list[dict[str, Any]],
+    worker_affinity: dict[str, Any],
 ) -> dict[str, Any]:
     """Everything the syncer needs for one runtime: label rules, workloads, where to ask.
 
     `format` versions this contract: the syncer refuses a plan whose format it does not know.
     `runtime.masterReplicas` is `spec.master.replicas` as given (0 when unset), which is what
     upstream writes into `Dataset.status.runtimes` (`pkg/utils/dataset/lifecycle`), and
-    `dataset.mounts` is the mount list `Dataset.status.mounts` copies when the dataset binds.
+    `dataset.mounts` is the mount list `Dataset.status.mounts` copies when the dataset binds,
+    `runtime.cacheAffinity` what `AlluxioRuntime.status.cacheAffinity` holds.
     """
     service = f"{master_services[0]}.{namespace}"
     plan: dict[str, Any] = {
@@ -95,6 +119,7 @@ def sync_plan(
             "type": RUNTIME_TYPE,
             "category": RUNTIME_CATEGORY,
             "masterReplicas": master_replicas,
+            "cacheAffinity": worker_affinity,
         },
         "dataset": {"namespace": namespace, "name": name, "mounts": mounts},
         "nodeLabels": {

@@ -22,7 +22,7 @@ from fluid_render.errors import Problem, fail_if
 from fluid_render.plan import quantity
 from fluid_render.plan.mounts import Mounts, is_credential, plan_mounts
 from fluid_render.plan.naming import STATEFULSET_LIMIT, dataset_id, fit, label_key
-from fluid_render.plan.nodelabels import dump_plan, node_labels, sync_plan
+from fluid_render.plan.nodelabels import cache_affinity, dump_plan, node_labels, sync_plan
 from fluid_render.plan.ports import (
     PROPERTY_OF,
     STATIC_PORTS,
@@ -1066,6 +1066,7 @@ class _Planner:
             mounts=self.ds.model.model_dump(by_alias=True, exclude_unset=True)["spec"].get(
                 "mounts", []
             ),
+            worker_affinity=cache_affinity(worker.pod.node_selector, worker.pod.affinity),
         )
         return dump_plan(plan)
 

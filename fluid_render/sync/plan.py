@@ -35,6 +35,7 @@ class SyncPlan:
     runtime_type: str
     category: str
     master_replicas: int
+    cache_affinity: dict[str, Any]
     mounts: tuple[dict[str, Any], ...]
     labels: dict[str, str]
     counted_label: str
@@ -87,6 +88,13 @@ def _int(tree: Any, *path: str) -> int:
     return value
 
 
+def _object(tree: Any, *path: str) -> dict[str, Any]:
+    value = _get(tree, *path)
+    if not isinstance(value, dict):
+        raise PlanError(f"{'.'.join(path)} must be an object")
+    return value
+
+
 def _operation(entry: Any) -> Operation:
     backup = entry.get("backupPath") if isinstance(entry, dict) else None
     if backup is not None and not isinstance(backup, str):
@@ -128,6 +136,7 @@ def parse_plan(config_map: dict[str, Any]) -> SyncPlan:
         runtime_type=_text(tree, "runtime", "type"),
         category=_text(tree, "runtime", "category"),
         master_replicas=_int(tree, "runtime", "masterReplicas"),
+        cache_affinity=_object(tree, "runtime", "cacheAffinity"),
         mounts=tuple(mounts),
         labels=_str_map(_get(tree, "nodeLabels", "labels"), "nodeLabels.labels"),
         counted_label=_text(tree, "nodeLabels", "datasetNum", "countedLabel"),

@@ -150,6 +150,7 @@ def runtime_status(
         conditions += conds
     conditions.append(outdated_condition(outdated, now))
     status["selector"] = ",".join(f"{k}={v}" for k, v in sorted(plan.worker_selector.items()))
+    status["cacheAffinity"] = plan.cache_affinity
     if plan.api_gateway:
         status["apiGateway"] = {"endpoint": plan.api_gateway}
     if states is not None:
