@@ -203,41 +203,68 @@ plans_strategy = st.dictionaries(
 foreign_strategy = st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=5)
 
 
-@settings(max_examples=300, deadline=None)
+edits_strategy = st.dictionaries(
+    st.sampled_from(KEYS[:-1]), st.one_of(st.none(), st.sampled_from(VALUES)), max_size=4
+)
+
+
+@settings(max_examples=400, deadline=None)
 @given(
     foreign=foreign_strategy,
     first=plans_strategy,
+    edits=edits_strategy,
     second=plans_strategy,
     running=st.sets(st.sampled_from(RUNTIMES)),
 )
 def test_any_state_converges_and_foreign_labels_are_never_touched(
     foreign: dict[str, str],
     first: dict[str, Rules],
+    edits: dict[str, str | None],
     second: dict[str, Rules],
     running: set[str],
 ) -> None:
+    """Plans as written in git, then a person edits labels, then the plans are edited, then all
+    pruned: each step converges, is idempotent and never changes a label the syncer did not
+    set, or that a person changed after it set it (the CSI plugin's FUSE label aside)."""
     fuse_keys = {r.fuse_label for r in (*first.values(), *second.values())}
-    start = node(dict(foreign))
-    # Plans as written in git, then edited, then all pruned: each step converges, is idempotent
-    # and never changes a label the syncer did not set (the CSI plugin's FUSE label aside).
-    after_first = converge(start, first, frozenset(running))
-    after_second = converge(after_first, second, frozenset(running))
-    for state, plans in ((after_first, first), (after_second, second)):
-        labels = labels_of(state)
-        for key, value in foreign.items():
-            if key != NUM and key not in fuse_keys:
-                assert labels.get(key) == value, (key, labels)
-        owned = read_owned(state["metadata"]["annotations"])
-        for key in running & plans.keys():
-            for label, value in plans[key].labels.items():
-                assert (
-                    labels.get(label) == value
-                    or label in foreign
-                    or any(
-                        label in owned.runtimes.get(other, {}) for other in RUNTIMES if other != key
-                    )
-                )
+    after_first = converge(node(dict(foreign)), first, frozenset(running))
+    check(after_first, first, running, foreign, fuse_keys)
+    edited = node(
+        labels_of(after_first), after_first["metadata"]["annotations"].get(OWNED_ANNOTATION)
+    )
+    theirs = dict(foreign)
+    for key, value in edits.items():
+        current = edited["metadata"]["labels"].get(key)
+        if value is None:
+            edited["metadata"]["labels"].pop(key, None)
+            theirs.pop(key, None)
+        elif value != current:
+            edited["metadata"]["labels"][key] = value
+            theirs[key] = value
+    after_second = converge(edited, second, frozenset(running))
+    check(after_second, second, running, theirs, fuse_keys)
     pruned = converge(after_second, {}, frozenset())
-    expected = {k: v for k, v in foreign.items() if k not in fuse_keys}
+    expected = {k: v for k, v in theirs.items() if k not in fuse_keys}
     assert {k: v for k, v in labels_of(pruned).items() if k not in fuse_keys} == expected
     assert OWNED_ANNOTATION not in pruned["metadata"]["annotations"]
+
+
+def check(
+    state: dict[str, Any],
+    plans: dict[str, Rules],
+    running: set[str],
+    theirs: dict[str, str],
+    fuse_keys: set[str],
+) -> None:
+    labels = labels_of(state)
+    for key, value in theirs.items():
+        if key != NUM and key not in fuse_keys:
+            assert labels.get(key) == value, (key, labels)
+    owned = read_owned(state["metadata"]["annotations"])
+    for key in running & plans.keys():
+        for label, value in plans[key].labels.items():
+            assert (
+                labels.get(label) == value
+                or label in theirs
+                or any(label in owned.runtimes.get(o, {}) for o in RUNTIMES if o != key)
+            )
