@@ -33,6 +33,7 @@ from fluid_render.plan.operations import KUBECTL_IMAGE
 from fluid_render.plan.ports import Lock, PortRange
 from fluid_render.project import Options, Output, render_project
 from fluid_render.render import Manifest
+from fluid_render.sync.command import sync
 
 DEFAULT_LOCK = "fluid-render.lock"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -512,3 +513,6 @@ def _fail(lines: list[str]) -> NoReturn:
     for line in lines:
         click.echo(f"error: {line}", err=True)
     sys.exit(ExitStatus.ERROR)
+
+
+main.add_command(sync)

@@ -7,7 +7,7 @@ import ctypes.util
 import os
 import signal
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.pool import Pool
 
@@ -15,16 +15,18 @@ from fluid_render.bind import Bundle, bind
 from fluid_render.errors import BuildError, Position, Problem, fail_if
 from fluid_render.load import Document
 from fluid_render.plan.hadoop import ConfigMapKeys, config_map_keys
+from fluid_render.plan.nodelabels import plan_operation, with_operations
 from fluid_render.plan.operations import (
     KUBECTL_IMAGE,
     Key,
+    Operation,
     Order,
     order_operations,
     plan_operations,
 )
 from fluid_render.plan.placement import check_placement
 from fluid_render.plan.ports import Lock, PortRange, allocate, runtime_key
-from fluid_render.plan.values import MANAGED_BY, plan_values
+from fluid_render.plan.values import MANAGED_BY, Values, plan_values
 from fluid_render.render import (
     Manifest,
     environment,
@@ -116,10 +118,25 @@ def _render_range(start: int, end: int) -> tuple[list[Manifest], list[Problem]]:
         except BuildError as error:
             problems += error.problems
             continue
-        manifests += render_runtime(values)
+        manifests += render_runtime(_with_operations(values, operations))
         for operation in operations:
             manifests += render_operation(operation)
     return manifests, problems
+
+
+def _with_operations(values: Values, operations: Sequence[Operation]) -> Values:
+    """The runtime's sync plan names the Jobs of its operations, so the syncer reports them."""
+    entries = [
+        plan_operation(
+            op.kind,
+            op.name,
+            "CronJob" if op.cron else "Job",
+            op.job_name,
+            op.object["spec"].get("backupPath") if op.kind == "DataBackup" else None,
+        )
+        for op in operations
+    ]
+    return replace(values, sync_plan=with_operations(values.sync_plan, entries))
 
 
 def _render_all(

@@ -18,6 +18,7 @@ import yaml
 
 from . import __version__
 from .api import API_VERSION, KINDS
+from .api.status import STATUS
 from .schemadocs import describe
 
 GROUP = "data.fluid.io"
@@ -297,7 +298,8 @@ def open_api_v3_schema(kind: str) -> dict[str, Any]:
     properties["kind"] = {"description": f"Always {kind}.", "type": "string"}
     # The API server allows no schema for metadata beyond name/generateName restrictions.
     properties["metadata"] = {"type": "object"}
-    properties["status"] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    status = STATUS[kind].model_json_schema(by_alias=True, mode="validation")
+    properties["status"] = structural(status, status.get("$defs", {}))
     return root
 
 
@@ -313,7 +315,12 @@ def crd(info: CrdInfo) -> dict[str, Any]:
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{info.plural}.{GROUP}"},
+        "metadata": {
+            "name": f"{info.plural}.{GROUP}",
+            # CRDs this size exceed the annotation client-side apply writes; Argo CD must apply
+            # them server-side.
+            "annotations": {"argocd.argoproj.io/sync-options": "ServerSideApply=true"},
+        },
         "spec": {
             "group": GROUP,
             "names": {

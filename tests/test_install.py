@@ -17,6 +17,7 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 EXTRA_USERS = {
     "fluid_render/pytest_plugin.py": "snapshot",  # loaded by pytest only
     "fluid_render/check.py": "validate",  # build --validate
+    "fluid_render/sync/client.py": "sync",  # the syncer's Kubernetes client
 }
 TEST_TOOLS = {"pytest", "syrupy", "hypothesis", "lupa", "ruff", "mypy", "import-linter"}
 

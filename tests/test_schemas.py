@@ -172,11 +172,52 @@ def test_crd_names_and_subresources(kind: str, plural: str, short_name: str, sca
         }
     assert version["subresources"] == expected
     root = version["schema"]["openAPIV3Schema"]
-    assert root["properties"]["status"] == {
-        "type": "object",
-        "x-kubernetes-preserve-unknown-fields": True,
+    status = root["properties"]["status"]
+    assert status["type"] == "object" and "x-kubernetes-preserve-unknown-fields" not in status
+    assert crd["metadata"]["annotations"] == {
+        "argocd.argoproj.io/sync-options": "ServerSideApply=true"
     }
     assert root["properties"]["metadata"] == {"type": "object"}
+
+
+# What upstream's status schemas require (api/v1alpha1); RuntimeStatus.valueFile is left out
+# on purpose (it names a ConfigMap of upstream's Helm release).
+REQUIRED_STATUS = {
+    "Dataset": ["conditions"],
+    "AlluxioRuntime": [
+        "masterPhase",
+        "workerPhase",
+        "desiredWorkerNumberScheduled",
+        "currentWorkerNumberScheduled",
+        "workerNumberReady",
+        "desiredMasterNumberScheduled",
+        "currentMasterNumberScheduled",
+        "masterNumberReady",
+        "fusePhase",
+        "currentFuseNumberScheduled",
+        "desiredFuseNumberScheduled",
+        "fuseNumberReady",
+    ],
+    "DataLoad": ["phase", "duration", "conditions"],
+    "DataBackup": ["phase", "duration", "conditions"],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(REQUIRED_STATUS))
+def test_crd_status_schemas_follow_upstream(kind: str) -> None:
+    crd = crd_file(kind)
+    status = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]
+    assert sorted(status["required"]) == sorted(REQUIRED_STATUS[kind])
+    for column in crd["spec"]["versions"][0]["additionalPrinterColumns"]:
+        path = column["jsonPath"].split(".")[1:]
+        if path[0] != "status":
+            continue
+        node = status
+        for part in path[1:]:
+            node = (
+                node["properties"][part] if "properties" in node else node["additionalProperties"]
+            )
+        assert node["type"] == column["type"], column
 
 
 EXPECTED_COLUMNS: dict[str, list[tuple[str, str, int]]] = {

@@ -8,6 +8,7 @@ only applies them: it finds the worker pods with `workers.selector`, labels thei
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fluid_render.plan.naming import LABEL_LIMIT, fit, label_key
@@ -55,6 +56,33 @@ def node_labels(
     return dict(sorted(labels.items()))
 
 
+SYNC_PLAN_FORMAT = 1
+
+
+def cache_affinity(node_selector: dict[str, str], affinity: dict[str, Any]) -> dict[str, Any]:
+    """The workers' node affinity with their nodeSelector folded into every required term, as
+    upstream records it in `status.cacheAffinity` (`pkg/utils/kubeclient/pod.go`
+    `MergeNodeSelectorAndNodeAffinity`; here the expressions are sorted by key)."""
+    merged: dict[str, Any] = json.loads(json.dumps(affinity.get("nodeAffinity") or {}))
+    required = merged.setdefault(
+        "requiredDuringSchedulingIgnoredDuringExecution", {"nodeSelectorTerms": []}
+    )
+    expressions = [
+        {"key": key, "operator": "In", "values": [value]}
+        for key, value in sorted(node_selector.items())
+    ]
+    if expressions:
+        terms = required["nodeSelectorTerms"] or [{}]
+        for term in terms:
+            term["matchExpressions"] = [*term.get("matchExpressions", []), *expressions]
+        required["nodeSelectorTerms"] = terms
+    return merged
+
+
+RUNTIME_TYPE = "alluxio"
+RUNTIME_CATEGORY = "Accelerate"
+
+
 def sync_plan(
     *,
     namespace: str,
@@ -64,23 +92,43 @@ def sync_plan(
     worker_selector: dict[str, str],
     master_name: str,
     master_services: list[str],
+    master_replicas: int,
     fuse_name: str,
     fuse_label: str,
     fuse_clean_policy: str,
     ports: dict[str, int],
     api_gateway: bool,
+    mounts: list[dict[str, Any]],
+    worker_affinity: dict[str, Any],
 ) -> dict[str, Any]:
-    """Everything the syncer needs for one runtime: label rules, workloads, where to ask."""
+    """Everything the syncer needs for one runtime: label rules, workloads, where to ask.
+
+    `format` versions this contract: the syncer refuses a plan whose format it does not know.
+    `runtime.masterReplicas` is `spec.master.replicas` as given (0 when unset), which is what
+    upstream writes into `Dataset.status.runtimes` (`pkg/utils/dataset/lifecycle`), and
+    `dataset.mounts` is the mount list `Dataset.status.mounts` copies when the dataset binds,
+    `runtime.cacheAffinity` what `AlluxioRuntime.status.cacheAffinity` holds.
+    """
     service = f"{master_services[0]}.{namespace}"
     plan: dict[str, Any] = {
-        "runtime": {"kind": "AlluxioRuntime", "namespace": namespace, "name": name},
+        "format": SYNC_PLAN_FORMAT,
+        "runtime": {
+            "kind": "AlluxioRuntime",
+            "namespace": namespace,
+            "name": name,
+            "type": RUNTIME_TYPE,
+            "category": RUNTIME_CATEGORY,
+            "masterReplicas": master_replicas,
+            "cacheAffinity": worker_affinity,
+        },
+        "dataset": {"namespace": namespace, "name": name, "mounts": mounts},
         "nodeLabels": {
             "onNodesOf": "workers",
             "labels": labels,
             "datasetNum": {
                 "label": DATASET_NUM,
-                "rule": "number of fluid.io/s-<namespace>-<name> labels the syncer has put on "
-                "the node, written as a decimal string; removed when it drops to zero",
+                "rule": "number of runtimes whose labels the syncer has put on the node, added "
+                "to the value found there before, as a decimal string; removed at zero",
                 "countedLabel": label_key("fluid.io/s-", namespace, name),
             },
             "removeOnlyIfValueMatches": [EXCLUSIVE] if EXCLUSIVE in labels else [],
@@ -90,18 +138,52 @@ def sync_plan(
             "setBy": "CSI driver fuse.csi.fluid.io when a pod using the PVC is staged",
             "cleanPolicy": fuse_clean_policy,
         },
-        "workloads": {
-            "master": {"kind": "StatefulSet", "name": master_name},
-            "workers": {"kind": "StatefulSet", "name": worker_name, "selector": worker_selector},
-            "fuse": {"kind": "DaemonSet", "name": fuse_name},
-        },
+        "workloads": _workloads(master_name, worker_name, worker_selector, fuse_name),
         "endpoints": {
             "masterService": master_services[0],
+            "masterPod": master_services[0],
             "hcfs": f"alluxio://{service}:{ports['master.rpc']}",
             "masterRpcPort": ports["master.rpc"],
             "masterWebPort": ports["master.web"],
         },
+        "operations": [],
     }
     if api_gateway:
         plan["endpoints"]["apiGateway"] = f"{service}:{ports['apiGateway.web']}"
     return plan
+
+
+def _workloads(master: str, workers: str, selector: dict[str, str], fuse: str) -> dict[str, Any]:
+    """The workloads of a runtime; all three update their pods only when a pod is deleted."""
+    on_delete = {"updateStrategy": "OnDelete"}
+    return {
+        "master": {"kind": "StatefulSet", "name": master, **on_delete},
+        "workers": {"kind": "StatefulSet", "name": workers, "selector": selector, **on_delete},
+        "fuse": {"kind": "DaemonSet", "name": fuse, **on_delete},
+    }
+
+
+def plan_operation(
+    kind: str, name: str, job_kind: str, job_name: str, backup_path: str | None
+) -> dict[str, Any]:
+    """One DataLoad/DataBackup of the runtime: the Job or CronJob whose state it reports."""
+    entry: dict[str, Any] = {
+        "kind": kind,
+        "name": name,
+        "job": {"kind": job_kind, "name": job_name},
+    }
+    if backup_path is not None:
+        entry["backupPath"] = backup_path
+    return entry
+
+
+def with_operations(plan_json: str, operations: list[dict[str, Any]]) -> str:
+    """The plan text with the runtime's operations added (they are planned after the runtime)."""
+    plan = json.loads(plan_json)
+    plan["operations"] = sorted(operations, key=lambda op: (op["kind"], op["name"]))
+    return dump_plan(plan)
+
+
+def dump_plan(plan: dict[str, Any]) -> str:
+    """The plan as it is written into the ConfigMap: sorted keys, stable bytes."""
+    return json.dumps(plan, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -23,7 +23,7 @@ from fluid_render.plan import quantity
 from fluid_render.plan.hadoop import ConfigMapKeys, HadoopConfig, hadoop_config
 from fluid_render.plan.mounts import Mounts, plan_mounts
 from fluid_render.plan.naming import STATEFULSET_LIMIT, dataset_id, fit, label_key
-from fluid_render.plan.nodelabels import node_labels, sync_plan
+from fluid_render.plan.nodelabels import cache_affinity, dump_plan, node_labels, sync_plan
 from fluid_render.plan.ports import (
     PROPERTY_OF,
     STATIC_PORTS,
@@ -1056,13 +1056,18 @@ class _Planner:
             worker_selector=worker.selector,
             master_name=self.master_name,
             master_services=self.services,
+            master_replicas=(self.runtime.master.replicas or 0) if self.runtime.master else 0,
             fuse_name=fit(f"{self.name}-fuse"),
             fuse_label=self.fuse_label,
             fuse_clean_policy=self.fuse.clean_policy or "OnRuntimeDeleted",
             ports=self.ports,
             api_gateway=api_gateway,
+            mounts=self.ds.model.model_dump(by_alias=True, exclude_unset=True)["spec"].get(
+                "mounts", []
+            ),
+            worker_affinity=cache_affinity(worker.pod.node_selector, worker.pod.affinity),
         )
-        return json.dumps(plan, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return dump_plan(plan)
 
     # ------------------------------------------------------------------ values
     def values(self) -> Values:
