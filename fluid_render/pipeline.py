@@ -14,19 +14,9 @@ from multiprocessing.pool import Pool
 from fluid_render.bind import Bundle, bind
 from fluid_render.errors import BuildError, Position, Problem, fail_if
 from fluid_render.load import Document
-from fluid_render.plan.hadoop import ConfigMapKeys, config_map_keys
 from fluid_render.plan.nodelabels import plan_operation, with_operations
-from fluid_render.plan.operations import (
-    KUBECTL_IMAGE,
-    Key,
-    Operation,
-    Order,
-    order_operations,
-    plan_operations,
-)
 from fluid_render.plan.placement import check_placement
 from fluid_render.plan.ports import Lock, PortRange, allocate, runtime_key
-from fluid_render.plan.values import MANAGED_BY, Values, plan_values
 from fluid_render.render import (
     Manifest,
     environment,
@@ -35,6 +25,18 @@ from fluid_render.render import (
     render_runtime,
     scripts,
 )
+from fluid_render.runtimes.alluxio.basics import MANAGED_BY
+from fluid_render.runtimes.alluxio.hadoop import ConfigMapKeys, config_map_keys
+from fluid_render.runtimes.alluxio.operations import (
+    KUBECTL_IMAGE,
+    Key,
+    Operation,
+    Order,
+    order_operations,
+    plan_operations,
+)
+from fluid_render.runtimes.alluxio.planner import plan_values
+from fluid_render.runtimes.alluxio.values import Values
 from fluid_render.validate import validate
 
 

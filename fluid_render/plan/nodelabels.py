@@ -11,15 +11,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fluid_render.plan.naming import LABEL_LIMIT, fit, label_key
-from fluid_render.plan.tieredstore import Tier
+from fluid_render.plan.naming import label_key
 
 DATASET_NUM = "fluid.io/dataset-num"
 EXCLUSIVE = "fluid_exclusive"
 PLAN_LABEL = "fluid-render.io/plan"
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
-# What the chart caches when the spec has no tiers (3.6): MEM, 1G.
-DEFAULT_CAPACITY = 10**9
 
 
 def capacity(amount: float) -> str:
@@ -32,28 +29,6 @@ def capacity(amount: float) -> str:
         amount /= 1024
         index += 1
     return f"{amount:.4g}{_UNITS[index]}"
-
-
-def node_labels(
-    namespace: str, name: str, tiers: tuple[Tier, ...], exclusive: bool
-) -> dict[str, str]:
-    """The labels of every node running one of this runtime's workers, sorted by key."""
-    labels = {
-        label_key("fluid.io/s-alluxio-", namespace, name): "true",
-        label_key("fluid.io/s-", namespace, name): "true",
-    }
-    if exclusive:
-        labels[EXCLUSIVE] = fit(f"{namespace}_{name}", LABEL_LIMIT - 1)
-    memory = sum(sum(t.path_bytes) for t in tiers if t.alias == "MEM")
-    disk = sum(sum(t.path_bytes) for t in tiers if t.alias != "MEM")
-    if not any(t.path_bytes for t in tiers):
-        memory = DEFAULT_CAPACITY
-    if memory:
-        labels[label_key("fluid.io/s-h-alluxio-m-", namespace, name)] = capacity(memory)
-    if disk:
-        labels[label_key("fluid.io/s-h-alluxio-d-", namespace, name)] = capacity(disk)
-    labels[label_key("fluid.io/s-h-alluxio-t-", namespace, name)] = capacity(memory + disk)
-    return dict(sorted(labels.items()))
 
 
 SYNC_PLAN_FORMAT = 1

@@ -18,10 +18,10 @@ from jinja2.bccache import Bucket
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from fluid_render.plan.operations import SERVICE_ACCOUNT, Operation
-from fluid_render.plan.values import Values
 from fluid_render.render.quote import block, quote, to_yaml
 from fluid_render.resources import shipped
+from fluid_render.runtimes.alluxio.operations import SERVICE_ACCOUNT, Operation
+from fluid_render.runtimes.alluxio.values import Values
 
 FLUX_SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
 OPERATIONS_FOLDER = "_operations"  # namespace-wide objects of data operations

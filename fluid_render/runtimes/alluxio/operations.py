@@ -21,18 +21,17 @@ from typing import Any
 from fluid_render.api import DataBackup, DataLoad
 from fluid_render.bind import Bundle
 from fluid_render.errors import Problem, fail_if
-from fluid_render.plan.mounts import alluxio_path
 from fluid_render.plan.naming import LABEL_LIMIT, fit
-from fluid_render.plan.values import (
+from fluid_render.runtimes.alluxio.basics import (
     MANAGED_BY,
     WORKDIR,
-    Image,
-    Values,
     init_users_env,
     normalised,
     parse_backup_path,
     runtime_image,
 )
+from fluid_render.runtimes.alluxio.mounts import alluxio_path
+from fluid_render.runtimes.alluxio.values import Image, Values
 from fluid_render.validate import Spec, field_path
 
 OPERATIONS_WAVE = 4
