@@ -34,7 +34,8 @@ from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.limits import Budget, check_text
 from fluid_render.load import CONSTRUCTOR_FAILURES, Document, cannot_construct, yaml_problem
 from fluid_render.plan.naming import label_key
-from fluid_render.render import FLUX_SUBSTITUTE, SYNC_WAVE, WAVES, Manifest
+from fluid_render.render import FLUX_SUBSTITUTE, SYNC_WAVE, Manifest
+from fluid_render.render.objects import CLAIM_WAVE
 from fluid_render.workloads import (
     KNATIVE,
     POD_TEMPLATES,
@@ -296,7 +297,7 @@ def order_after_datasets(documents: Sequence[Document], facts: Facts) -> list[Do
     """Copied workloads that mount a dataset's claim get Argo CD's sync wave after the claim's,
     so a first sync does not start pods whose PersistentVolumeClaim is still to come (they
     would stay Pending and stall the sync). A later wave the user chose is kept."""
-    wave = str(WAVES["PersistentVolumeClaim"] + 1)
+    wave = str(CLAIM_WAVE + 1)
     result = []
     for document in documents:
         problems: list[Problem] = []
@@ -328,7 +329,7 @@ def _mounts_dataset_early(data: Any, facts: Facts) -> bool:
         return False
     annotations = metadata.get("annotations")
     wave = str(annotations.get(SYNC_WAVE) if isinstance(annotations, Mapping) else None)
-    if re.fullmatch(r"-?[0-9]+", wave) and int(wave) > WAVES["PersistentVolumeClaim"]:
+    if re.fullmatch(r"-?[0-9]+", wave) and int(wave) > CLAIM_WAVE:
         return False
     namespace = str(metadata.get("namespace") or facts.namespace)
     return any((namespace, claim) in facts.datasets for _, claim in claims_in(data))

@@ -18,27 +18,14 @@ from jinja2.bccache import Bucket
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
+from fluid_render.render.objects import OPERATIONS_FOLDER, ObjectRow, row
 from fluid_render.render.quote import block, quote, to_yaml
 from fluid_render.resources import shipped
 from fluid_render.runtimes.alluxio.operations import SERVICE_ACCOUNT, Operation
 from fluid_render.runtimes.alluxio.values import Values
 
 FLUX_SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
-OPERATIONS_FOLDER = "_operations"  # namespace-wide objects of data operations
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
-
-# Install order: what a kind needs must exist first (Argo CD applies lower waves first).
-WAVES: Mapping[str, int] = {
-    "Dataset": 0,
-    "AlluxioRuntime": 0,
-    "ConfigMap": 0,
-    "Service": 1,
-    "StatefulSet/master": 1,
-    "StatefulSet/worker": 2,
-    "DaemonSet": 2,
-    "PersistentVolume": 3,
-    "PersistentVolumeClaim": 3,
-}
 
 
 _FLUX_LINE = f"    {FLUX_SUBSTITUTE}: disabled\n"
@@ -58,11 +45,16 @@ class Manifest:
 
 @dataclass(frozen=True)
 class _Object:
-    template: str
-    kind: str
+    """One object to render: its row of the object table, its name and the template's extras."""
+
+    row: ObjectRow
     name: str
-    wave: int
     extra: Mapping[str, Any] | None = None
+    later: int = 0  # waves after its row's
+
+    @property
+    def wave(self) -> int:
+        return self.row.wave + self.later
 
 
 def _finalize(value: Any) -> Any:
@@ -159,61 +151,34 @@ def _with_annotations(obj: Mapping[str, Any], annotations: Mapping[str, str]) ->
 
 
 def _objects(values: Values) -> list[_Object]:
-    """The objects one runtime consists of, in install order (4.x)."""
-    objects = [
-        _Object("dataset.yaml.j2", "Dataset", values.name, WAVES["Dataset"]),
-        _Object("alluxioruntime.yaml.j2", "AlluxioRuntime", values.name, WAVES["AlluxioRuntime"]),
-        _Object("config.yaml.j2", "ConfigMap", values.config_name, WAVES["ConfigMap"]),
-        _Object("mount-config.yaml.j2", "ConfigMap", values.mount_config_name, WAVES["ConfigMap"]),
-        _Object("sync-plan.yaml.j2", "ConfigMap", values.sync_plan_name, WAVES["ConfigMap"]),
-    ]
-    objects += [
+    """The objects one runtime consists of."""
+    return [
+        _Object(row("dataset.yaml.j2", "Dataset"), values.name),
+        _Object(row("alluxioruntime.yaml.j2", "AlluxioRuntime"), values.name),
+        _Object(row("config.yaml.j2", "ConfigMap"), values.config_name),
+        _Object(row("mount-config.yaml.j2", "ConfigMap"), values.mount_config_name),
+        _Object(row("sync-plan.yaml.j2", "ConfigMap"), values.sync_plan_name),
+        *[
+            _Object(row("master-service.yaml.j2", "Service"), service, {"service": service})
+            for service in values.master_services
+        ],
+        _Object(row("master-statefulset.yaml.j2", "StatefulSet"), values.master_name),
+        _Object(row("worker-statefulset.yaml.j2", "StatefulSet"), values.worker_name),
+        _Object(row("fuse-daemonset.yaml.j2", "DaemonSet"), values.fuse_name),
+        _Object(row("persistentvolume.yaml.j2", "PersistentVolume"), values.volume.pv_name),
         _Object(
-            "master-service.yaml.j2",
-            "Service",
-            service,
-            WAVES["Service"],
-            extra={"service": service},
-        )
-        for service in values.master_services
-    ]
-    objects += [
-        _Object(
-            "master-statefulset.yaml.j2",
-            "StatefulSet",
-            values.master_name,
-            WAVES["StatefulSet/master"],
-        ),
-        _Object(
-            "worker-statefulset.yaml.j2",
-            "StatefulSet",
-            values.worker_name,
-            WAVES["StatefulSet/worker"],
-        ),
-        _Object("fuse-daemonset.yaml.j2", "DaemonSet", values.fuse_name, WAVES["DaemonSet"]),
-        _Object(
-            "persistentvolume.yaml.j2",
-            "PersistentVolume",
-            values.volume.pv_name,
-            WAVES["PersistentVolume"],
-        ),
-        _Object(
-            "persistentvolumeclaim.yaml.j2",
-            "PersistentVolumeClaim",
-            values.volume.pvc_name,
-            WAVES["PersistentVolumeClaim"],
+            row("persistentvolumeclaim.yaml.j2", "PersistentVolumeClaim"), values.volume.pvc_name
         ),
     ]
-    return objects
 
 
 def render_operation(op: Operation) -> list[Manifest]:
     """A DataLoad or DataBackup: its own object, its scripts and its Job (or CronJob)."""
     job_kind = "CronJob" if op.cron else "Job"
     objects = [
-        _Object("operation.yaml.j2", op.kind, op.name, WAVES["Dataset"]),
-        _Object("operation-scripts.yaml.j2", "ConfigMap", op.script_name, WAVES["ConfigMap"]),
-        _Object("operation-job.yaml.j2", job_kind, op.job_name, op.wave),
+        _Object(row("operation.yaml.j2", op.kind), op.name),
+        _Object(row("operation-scripts.yaml.j2", "ConfigMap"), op.script_name),
+        _Object(row("operation-job.yaml.j2", job_kind), op.job_name, later=op.depth),
     ]
     return _render(objects, {"op": op}, op.namespace, op.dataset)
 
@@ -221,9 +186,9 @@ def render_operation(op: Operation) -> list[Manifest]:
 def render_operation_access(namespace: str, labels: Mapping[str, str]) -> list[Manifest]:
     """What lets operations of a namespace wait for each other's Jobs (`kubectl wait`)."""
     objects = [
-        _Object("operations-serviceaccount.yaml.j2", "ServiceAccount", SERVICE_ACCOUNT, 0),
-        _Object("operations-role.yaml.j2", "Role", SERVICE_ACCOUNT, 0),
-        _Object("operations-rolebinding.yaml.j2", "RoleBinding", SERVICE_ACCOUNT, 0),
+        _Object(row("operations-serviceaccount.yaml.j2", "ServiceAccount"), SERVICE_ACCOUNT),
+        _Object(row("operations-role.yaml.j2", "Role"), SERVICE_ACCOUNT),
+        _Object(row("operations-rolebinding.yaml.j2", "RoleBinding"), SERVICE_ACCOUNT),
     ]
     context = {"account": SERVICE_ACCOUNT, "namespace": namespace, "labels": dict(labels)}
     return _render(objects, context, namespace, OPERATIONS_FOLDER)
@@ -240,7 +205,7 @@ def _render(
     env = environment()
     manifests = []
     for obj in objects:
-        template = env.get_template(obj.template)
+        template = env.get_template(obj.row.template)
         context = {**base, **(obj.extra or {})}
         # Flux would expand `${VAR}` in scripts and JVM options into empty strings, so objects
         # holding `${` opt out; rendered once with the annotation, dropped where not needed.
@@ -248,5 +213,5 @@ def _render(
         text = template.render(context, object_annotations=annotations)
         if "${" not in text:
             text = text.replace(_FLUX_LINE, "", 1)
-        manifests.append(Manifest(namespace, folder, obj.kind, obj.name, obj.wave, text))
+        manifests.append(Manifest(namespace, folder, obj.row.kind, obj.name, obj.wave, text))
     return manifests

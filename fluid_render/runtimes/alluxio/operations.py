@@ -34,7 +34,6 @@ from fluid_render.runtimes.alluxio.mounts import alluxio_path
 from fluid_render.runtimes.alluxio.values import Image, Values
 from fluid_render.validate import Spec, field_path
 
-OPERATIONS_WAVE = 4
 SERVICE_ACCOUNT = "fluid-render-operations"
 KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.31.0"
 WAIT_TIMEOUT = "24h"
@@ -60,7 +59,7 @@ class Operation:
     name: str
     namespace: str
     dataset: str
-    wave: int
+    depth: int  # how many operations it waits for: its Job runs that many waves later
     job_name: str
     cron: bool
     schedule: str | None
@@ -480,7 +479,7 @@ def _dataload(spec: Spec[DataLoad], ctx: _Context) -> Operation:
         name=spec.name,
         namespace=spec.namespace,
         dataset=bundle.name,
-        wave=OPERATIONS_WAVE + order.depth,
+        depth=order.depth,
         job_name=cron_name if cron else order.job_name,
         cron=cron,
         schedule=load.schedule,
@@ -642,7 +641,7 @@ def _databackup(spec: Spec[DataBackup], ctx: _Context) -> Operation:
         name=spec.name,
         namespace=spec.namespace,
         dataset=bundle.name,
-        wave=OPERATIONS_WAVE + order.depth,
+        depth=order.depth,
         job_name=order.job_name,
         cron=False,
         schedule=None,
