@@ -17,7 +17,7 @@ BIN = Path(sys.executable).parent
     "command",
     [
         ["ruff", "check", "."],
-        ["ruff", "format", "--check", "fluid_render", "tests", "bench"],
+        ["ruff", "format", "--check", "fluid_render", "tests", "bench", "scripts"],
         ["mypy"],
         ["lint-imports"],
     ],
