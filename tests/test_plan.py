@@ -94,7 +94,7 @@ def test_over_long_names_get_a_stable_hash() -> None:
     assert key.startswith("fluid.io/s-alluxio-aaaa") and len(key.split("/")[1]) < 63
 
 
-# -------------------------------------------------------------------- tiers (3.6)
+# -------------------------------------------------------------------- tiers
 def test_tier_levels_are_numbered_by_medium_and_suffixed_by_dataset() -> None:
     values = plan(
         runtime='{"tieredstore": {"levels": ['
@@ -136,7 +136,7 @@ def test_fuse_memory_limit_grows_by_the_mem_tier() -> None:
     assert plan().fuse.resources == {}
 
 
-# -------------------------------------------------------------------- fuse args (3.10)
+# -------------------------------------------------------------------- fuse args
 def test_default_fuse_args_for_a_read_only_web_dataset() -> None:
     assert plan().fuse_args == [
         "fuse",
@@ -176,7 +176,7 @@ def test_unparseable_fuse_tag_is_an_error() -> None:
     )
 
 
-# -------------------------------------------------------------------- properties (3.4)
+# -------------------------------------------------------------------- properties
 def test_property_precedence() -> None:
     runtime = (
         '{"properties": {"alluxio.user.file.replication.max": "9", '

@@ -1,4 +1,5 @@
-"""The node-label plan: which labels the nodes of a runtime's workers carry (upstream 5).
+"""The node-label plan: which labels the nodes of a runtime's workers carry
+(upstream `pkg/ddc/alluxio/node.go`, `label.go`).
 
 Upstream's controller computes and applies these labels at run time. Here the compiler writes
 the rules into git (a ConfigMap per runtime, so every change shows in a diff) and the syncer

@@ -18,7 +18,7 @@ from fluid_render.runtimes.alluxio.properties import java_options, site_properti
 
 
 def plan_properties(c: Context) -> dict[str, str]:
-    """Alluxio site properties (3.4): forced values, the user's, then defaults."""
+    """Alluxio site properties (`transformCommonPart`): forced values, the user's, then defaults."""
     mounts = c.mounts
     forced: dict[str, str] = {"alluxio.master.mount.table.root.ufs": mounts.root_ufs}
     forced.update(dict(mounts.root_properties))
@@ -65,7 +65,7 @@ def plan_properties(c: Context) -> dict[str, str]:
 def plan_config(
     c: Context, properties: Mapping[str, str], worker_memory: str | None
 ) -> dict[str, str]:
-    """The `<name>-config` ConfigMap: each component's Java options (4.2)."""
+    """The `<name>-config` ConfigMap: each component's Java options."""
     master, worker = c.component("master"), c.component("worker")
     opts: list[str] = []
     if c.replicas == 1:

@@ -209,7 +209,7 @@ class Context:
 
     @cached_property
     def labels(self) -> dict[str, str]:
-        """Every runtime object's labels (4.0), naming this tool as manager."""
+        """Every runtime object's labels, naming this tool as manager."""
         return {
             **self.user_labels,
             "app": "alluxio",

@@ -17,7 +17,8 @@ from fluid_render.runtimes.alluxio.values import (
 
 
 def fuse_resources(c: Context) -> dict[str, Any]:
-    """Only with a user memory limit, which grows by the MEM tier (3.10)."""
+    """Only with a user memory limit, which grows by the MEM tier (upstream
+    `transform_resources.go`, `transformResourcesForFuse`)."""
     limits = (c.fuse.resources.limits if c.fuse.resources else None) or {}
     if "memory" not in limits:
         return {}
@@ -32,7 +33,7 @@ def fuse_resources(c: Context) -> dict[str, Any]:
 
 
 def plan_fuse(c: Context) -> tuple[Pod, Container]:
-    """The FUSE client on every node that uses the dataset (4.7)."""
+    """The FUSE client on every node that uses the dataset (`transform_fuse.go`)."""
     fuse, shared = c.fuse, c.shared
     pod_labels, pod_annotations = c.pod_metadata(fuse.pod_metadata)
     user_volumes, user_mounts = c.user_volumes("fuse", fuse.volume_mounts)

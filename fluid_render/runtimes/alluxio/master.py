@@ -32,7 +32,7 @@ class MasterPlan:
 
 
 def plan_master(c: Context) -> MasterPlan:
-    """The master pod (4.5) and its headless Services (4.4)."""
+    """The master pod and its headless Services (upstream `transform.go`, `transformMasters`)."""
     spec, shared, ports = c.component("master"), c.shared, c.ports
     pod_labels, pod_annotations = c.pod_metadata(spec.pod_metadata)
     user_volumes, user_mounts = c.user_volumes("master", spec.volume_mounts)
@@ -155,7 +155,7 @@ def plan_master(c: Context) -> MasterPlan:
 def restore(
     c: Context, env: dict[str, str]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
-    """`dataRestoreLocation`: the master starts from a metadata backup (upstream 7.3)."""
+    """`dataRestoreLocation`: the master starts from a metadata backup (`transformMasters`)."""
     location = c.dataset.data_restore_location
     if location is None or not location.path:
         return [], [], {}

@@ -1,4 +1,5 @@
-"""Dataset mounts: native ones become volumes, the rest become the master's mount table (3.7).
+"""Dataset mounts: native ones become volumes, the rest become the master's mount table
+(upstream `pkg/ddc/alluxio/transform_ufs.go`, `ufs.go`).
 
 Credentials never enter a ConfigMap: encrypt options are mounted from their Secret and named by
 file path, and the master's entrypoint reads the file at start (plaintext ones were refused by

@@ -1,4 +1,5 @@
-"""DataLoad and DataBackup as Jobs that behave when a GitOps tool applies them (upstream 6, 7).
+"""DataLoad and DataBackup as Jobs that behave when a GitOps tool applies them (upstream
+`pkg/ddc/alluxio/load_data.go`, `backup_data.go`).
 
 Upstream's controller installs a Helm release per operation, holds a lock on the Dataset while it
 runs and deletes finished operations after their TTL. Here everything is decided at build time:

@@ -41,7 +41,8 @@ def plan_values(
 
 
 def plan_init_users(c: Context) -> InitUsers | None:
-    """`runAs`: an init container creates the user and group first (3.3)."""
+    """`runAs`: an init container creates the user and group first (upstream
+    `transform_init_users.go`)."""
     run_as = c.runtime.run_as
     if run_as is None:
         return None

@@ -8,7 +8,7 @@ from fluid_render.runtimes.alluxio.context import Context
 from fluid_render.runtimes.alluxio.tieredstore import Tier
 from fluid_render.runtimes.alluxio.worker import WorkerPlan
 
-# What the chart caches when the spec has no tiers (3.6): MEM, 1G.
+# What the chart caches when the spec has no tiers: MEM, 1G.
 UNTIERED_CACHE = 10**9
 
 

@@ -1,4 +1,5 @@
-"""Cache tiers: Alluxio's level options and the worker/FUSE volumes behind them (3.6)."""
+"""Cache tiers: Alluxio's level options and the worker/FUSE volumes behind them
+(upstream `transform.go`, `transformCommonPart`; `pkg/utils/tieredstore`)."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ def _is_true(key: str) -> dict[str, Any]:
 
 def _anti_affinity(placement: str) -> dict[str, Any]:
     """Exclusive: one worker of any dataset per node. Shared: prefer spreading, never join an
-    Exclusive worker (4.6)."""
+    Exclusive worker (upstream `transform.go`, `transformPlacementMode`)."""
     anyone = {
         "labelSelector": {"matchExpressions": [{"key": "fluid.io/dataset", "operator": "Exists"}]},
         "topologyKey": "kubernetes.io/hostname",
@@ -58,7 +58,8 @@ def _anti_affinity(placement: str) -> dict[str, Any]:
 
 
 def plan_worker_resources(c: Context) -> dict[str, Any]:
-    """The worker's resources with the memory request raised to the MEM tier (3.9)."""
+    """The worker's resources with the memory request raised to the MEM tier (upstream
+    `transform_resources.go`, `transformResourcesForWorker`)."""
     memory = memory_bytes(c.tiers)
     resources = c.resources(c.component("worker").resources)
     requests = dict(resources.get("requests", {}))
@@ -80,7 +81,7 @@ def plan_worker_resources(c: Context) -> dict[str, Any]:
 
 
 def plan_worker(c: Context, resources: dict[str, Any]) -> WorkerPlan:
-    """The worker pod in its final state: replicas and placement (4.6)."""
+    """The worker pod in its final state: replicas and placement (`transformWorkers`)."""
     spec, shared, ports = c.component("worker"), c.shared, c.ports
     placement = c.dataset.placement or "Exclusive"
     labels = {
