@@ -10,10 +10,10 @@ from fluid_render.bind import bind
 from fluid_render.errors import BuildError
 from fluid_render.load import parse_documents
 from fluid_render.plan import quantity
+from fluid_render.plan.configmaps import ConfigMapKeys
 from fluid_render.plan.naming import dataset_id, fit, label_key
 from fluid_render.plan.ports import needed_ports
 from fluid_render.runtimes.alluxio.basics import parse_backup_path
-from fluid_render.runtimes.alluxio.hadoop import ConfigMapKeys
 from fluid_render.runtimes.alluxio.planner import plan_values
 from fluid_render.runtimes.alluxio.values import Values
 from fluid_render.validate import validate
@@ -380,7 +380,7 @@ def test_hadoop_config_without_either_file_is_an_error() -> None:
 
 
 def test_config_map_keys_of_odd_passthrough_documents() -> None:
-    from fluid_render.runtimes.alluxio.hadoop import config_map_keys
+    from fluid_render.plan.configmaps import config_map_keys
 
     text = (
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: 5\n---\n"

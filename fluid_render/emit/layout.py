@@ -13,8 +13,8 @@ from pathlib import PurePosixPath
 
 from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.load import Document
+from fluid_render.objects import KIND_ORDER
 from fluid_render.render import Manifest
-from fluid_render.render.objects import KIND_ORDER
 
 KUSTOMIZATION = "kustomization.yaml"
 CLUSTER_FOLDER = "_cluster"

@@ -29,8 +29,8 @@ from fluid_render.inject.workloads import (
 )
 from fluid_render.limits import Budget, check_text
 from fluid_render.load import Document
+from fluid_render.objects import CLAIM_WAVE
 from fluid_render.render import FLUX_SUBSTITUTE, SYNC_WAVE
-from fluid_render.render.objects import CLAIM_WAVE
 
 
 @dataclass(frozen=True)

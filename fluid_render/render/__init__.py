@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -18,11 +18,9 @@ from jinja2.bccache import Bucket
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from fluid_render.render.objects import OPERATIONS_FOLDER, ObjectRow, row
+from fluid_render.objects import OPERATIONS_FOLDER, SERVICE_ACCOUNT, ObjectGroup, Placed, row
 from fluid_render.render.quote import block, quote, to_yaml
 from fluid_render.resources import shipped
-from fluid_render.runtimes.alluxio.operations import SERVICE_ACCOUNT, Operation
-from fluid_render.runtimes.alluxio.values import Values
 
 FLUX_SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
@@ -41,20 +39,6 @@ class Manifest:
     name: str
     wave: int
     text: str
-
-
-@dataclass(frozen=True)
-class _Object:
-    """One object to render: its row of the object table, its name and the template's extras."""
-
-    row: ObjectRow
-    name: str
-    extra: Mapping[str, Any] | None = None
-    later: int = 0  # waves after its row's
-
-    @property
-    def wave(self) -> int:
-        return self.row.wave + self.later
 
 
 def _finalize(value: Any) -> Any:
@@ -150,57 +134,24 @@ def _with_annotations(obj: Mapping[str, Any], annotations: Mapping[str, str]) ->
     return {**obj, "metadata": metadata}
 
 
-def _objects(values: Values) -> list[_Object]:
-    """The objects one runtime consists of."""
-    return [
-        _Object(row("dataset.yaml.j2", "Dataset"), values.name),
-        _Object(row("alluxioruntime.yaml.j2", "AlluxioRuntime"), values.name),
-        _Object(row("config.yaml.j2", "ConfigMap"), values.config_name),
-        _Object(row("mount-config.yaml.j2", "ConfigMap"), values.mount_config_name),
-        _Object(row("sync-plan.yaml.j2", "ConfigMap"), values.sync_plan_name),
-        *[
-            _Object(row("master-service.yaml.j2", "Service"), service, {"service": service})
-            for service in values.master_services
-        ],
-        _Object(row("master-statefulset.yaml.j2", "StatefulSet"), values.master_name),
-        _Object(row("worker-statefulset.yaml.j2", "StatefulSet"), values.worker_name),
-        _Object(row("fuse-daemonset.yaml.j2", "DaemonSet"), values.fuse_name),
-        _Object(row("persistentvolume.yaml.j2", "PersistentVolume"), values.volume.pv_name),
-        _Object(
-            row("persistentvolumeclaim.yaml.j2", "PersistentVolumeClaim"), values.volume.pvc_name
-        ),
-    ]
-
-
-def render_operation(op: Operation) -> list[Manifest]:
-    """A DataLoad or DataBackup: its own object, its scripts and its Job (or CronJob)."""
-    job_kind = "CronJob" if op.cron else "Job"
-    objects = [
-        _Object(row("operation.yaml.j2", op.kind), op.name),
-        _Object(row("operation-scripts.yaml.j2", "ConfigMap"), op.script_name),
-        _Object(row("operation-job.yaml.j2", job_kind), op.job_name, later=op.depth),
-    ]
-    return _render(objects, {"op": op}, op.namespace, op.dataset)
-
-
 def render_operation_access(namespace: str, labels: Mapping[str, str]) -> list[Manifest]:
     """What lets operations of a namespace wait for each other's Jobs (`kubectl wait`)."""
     objects = [
-        _Object(row("operations-serviceaccount.yaml.j2", "ServiceAccount"), SERVICE_ACCOUNT),
-        _Object(row("operations-role.yaml.j2", "Role"), SERVICE_ACCOUNT),
-        _Object(row("operations-rolebinding.yaml.j2", "RoleBinding"), SERVICE_ACCOUNT),
+        Placed(row("operations-serviceaccount.yaml.j2", "ServiceAccount"), SERVICE_ACCOUNT),
+        Placed(row("operations-role.yaml.j2", "Role"), SERVICE_ACCOUNT),
+        Placed(row("operations-rolebinding.yaml.j2", "RoleBinding"), SERVICE_ACCOUNT),
     ]
     context = {"account": SERVICE_ACCOUNT, "namespace": namespace, "labels": dict(labels)}
     return _render(objects, context, namespace, OPERATIONS_FOLDER)
 
 
-def render_runtime(values: Values) -> list[Manifest]:
-    """Every object of one Dataset + AlluxioRuntime as YAML text."""
-    return _render(_objects(values), {"v": values}, values.namespace, values.name)
+def render_group(group: ObjectGroup) -> list[Manifest]:
+    """Every object of a group (a runtime, an operation) as YAML text."""
+    return _render(group.objects, group.context, group.namespace, group.folder)
 
 
 def _render(
-    objects: list[_Object], base: Mapping[str, Any], namespace: str, folder: str
+    objects: Sequence[Placed], base: Mapping[str, Any], namespace: str, folder: str
 ) -> list[Manifest]:
     env = environment()
     manifests = []

@@ -11,6 +11,7 @@ from fluid_render.api import AlluxioRuntime
 from fluid_render.api.common import (
     User,
 )
+from fluid_render.objects import MANAGED_BY
 from fluid_render.runtimes.alluxio.values import (
     Image,
 )
@@ -22,7 +23,6 @@ INIT_IMAGE = ("fluidcloudnative/init-users", "v0.9.0")
 MOUNT_ROOT = "/runtime-mnt"
 WORKDIR = "/tmp"  # upstream's FLUID_WORKDIR: backups pass through <WORKDIR>/alluxio-backup
 CHART_LABEL = "alluxio-0.9.14"
-MANAGED_BY = "fluid-render"
 CAPACITY_ANNOTATION = "pvc.fluid.io/resources.requests.storage"
 DEFAULT_CAPACITY = "100Pi"
 MASTER_JVM = ("-Xmx16G", "-XX:+UnlockExperimentalVMOptions")

@@ -17,6 +17,8 @@ from fluid_render.api.common import (
 )
 from fluid_render.bind import Bundle
 from fluid_render.errors import Problem
+from fluid_render.objects import MANAGED_BY
+from fluid_render.plan.configmaps import ConfigMapKeys
 from fluid_render.plan.naming import STATEFULSET_LIMIT, dataset_id, fit, label_key
 from fluid_render.plan.ports import (
     STATIC_PORTS,
@@ -28,11 +30,10 @@ from fluid_render.runtimes.alluxio.basics import (
     CHART_LABEL,
     FUSE_IMAGE,
     LIBFUSE_VERSION,
-    MANAGED_BY,
     MOUNT_ROOT,
     VERSION_PATTERN,
 )
-from fluid_render.runtimes.alluxio.hadoop import ConfigMapKeys, HadoopConfig, hadoop_config
+from fluid_render.runtimes.alluxio.hadoop import HadoopConfig, hadoop_config
 from fluid_render.runtimes.alluxio.mounts import Mounts, plan_mounts
 from fluid_render.runtimes.alluxio.tieredstore import Tier, plan_tiers
 from fluid_render.runtimes.alluxio.values import (

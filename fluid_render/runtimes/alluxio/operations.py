@@ -22,9 +22,9 @@ from typing import Any
 from fluid_render.api import DataBackup, DataLoad
 from fluid_render.bind import Bundle
 from fluid_render.errors import Problem, fail_if
+from fluid_render.objects import MANAGED_BY, SERVICE_ACCOUNT
 from fluid_render.plan.naming import LABEL_LIMIT, fit
 from fluid_render.runtimes.alluxio.basics import (
-    MANAGED_BY,
     WORKDIR,
     init_users_env,
     normalised,
@@ -33,23 +33,12 @@ from fluid_render.runtimes.alluxio.basics import (
 )
 from fluid_render.runtimes.alluxio.mounts import alluxio_path
 from fluid_render.runtimes.alluxio.values import Image, Values
+from fluid_render.runtimes.protocol import Key, Order
 from fluid_render.validate import Spec, field_path
 
-SERVICE_ACCOUNT = "fluid-render-operations"
 KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.31.0"
 WAIT_TIMEOUT = "24h"
 CRON_NAME_LIMIT = 52  # a CronJob adds 11 characters to name its Jobs
-Key = tuple[str, str, str]  # namespace, kind, name
-
-
-@dataclass(frozen=True)
-class Order:
-    """Where an operation stands: its wave and the operation it must wait for."""
-
-    depth: int
-    after: Key | None
-    after_job: str | None
-    job_name: str
 
 
 @dataclass(frozen=True)

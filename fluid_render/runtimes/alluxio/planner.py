@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from fluid_render.bind import Bundle
 from fluid_render.errors import Problem, fail_if
+from fluid_render.plan.configmaps import ConfigMapKeys
 from fluid_render.plan.naming import STATEFULSET_LIMIT, fit
 from fluid_render.runtimes.alluxio.basics import (
     HOST_PID,
@@ -18,7 +19,6 @@ from fluid_render.runtimes.alluxio.basics import (
 from fluid_render.runtimes.alluxio.config import plan_config, plan_properties
 from fluid_render.runtimes.alluxio.context import Context
 from fluid_render.runtimes.alluxio.fuse import plan_fuse
-from fluid_render.runtimes.alluxio.hadoop import ConfigMapKeys
 from fluid_render.runtimes.alluxio.master import plan_master
 from fluid_render.runtimes.alluxio.syncplan import plan_sync
 from fluid_render.runtimes.alluxio.values import (

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from fluid_render.objects import MANAGED_BY
 from fluid_render.plan import quantity
 from fluid_render.plan.naming import fit, label_key
 from fluid_render.runtimes.alluxio.basics import (
     CAPACITY_ANNOTATION,
     DEFAULT_CAPACITY,
-    MANAGED_BY,
     SKIP_CHECK,
 )
 from fluid_render.runtimes.alluxio.context import Context

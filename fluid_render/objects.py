@@ -7,12 +7,15 @@ what an object needs must be in an earlier wave.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 OPERATIONS_FOLDER = "_operations"  # namespace-wide objects of data operations
 DATASET_FOLDER = ""  # the folder of the dataset the object belongs to
 OPERATIONS_WAVE = 4  # a data operation's Job waits for the runtime; each dependency adds one
+MANAGED_BY = "fluid-render"  # app.kubernetes.io/managed-by of every object written
+SERVICE_ACCOUNT = "fluid-render-operations"  # lets the operations of a namespace wait
 
 
 @dataclass(frozen=True)
@@ -60,3 +63,27 @@ def row(template: str, kind: str) -> ObjectRow:
 
 CLAIM_WAVE = row("persistentvolumeclaim.yaml.j2", "PersistentVolumeClaim").wave
 """The wave of the dataset's claim: a workload that mounts it belongs in a later one."""
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One object to render: its row of the table, its name and the template's extras."""
+
+    row: ObjectRow
+    name: str
+    extra: Mapping[str, Any] | None = None
+    later: int = 0  # waves after its row's
+
+    @property
+    def wave(self) -> int:
+        return self.row.wave + self.later
+
+
+@dataclass(frozen=True)
+class ObjectGroup:
+    """Objects rendered together: their namespace and folder, and what their templates read."""
+
+    namespace: str
+    folder: str
+    context: Mapping[str, Any]
+    objects: Sequence[Placed]
