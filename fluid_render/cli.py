@@ -32,7 +32,7 @@ from fluid_render.plan.lock import parse_lock
 from fluid_render.plan.ports import Lock, PortRange
 from fluid_render.project import Options, Output, render_project
 from fluid_render.render import Manifest
-from fluid_render.runtimes.alluxio.operations import KUBECTL_IMAGE
+from fluid_render.runtimes.protocol import KUBECTL_IMAGE
 from fluid_render.sync.command import sync
 
 DEFAULT_LOCK = "fluid-render.lock"

@@ -25,8 +25,8 @@ from fluid_render.render import (
     render_operation_access,
     scripts,
 )
-from fluid_render.runtimes.alluxio.operations import KUBECTL_IMAGE, order_operations
-from fluid_render.runtimes.protocol import Key, Order, PlanInputs
+from fluid_render.runtimes.alluxio.ordering import order_operations
+from fluid_render.runtimes.protocol import KUBECTL_IMAGE, Key, Order, PlanInputs
 from fluid_render.runtimes.registry import runtime_of
 from fluid_render.validate import validate
 

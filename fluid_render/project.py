@@ -18,7 +18,7 @@ from fluid_render.pipeline import build
 from fluid_render.plan.lock import parse_lock, render_lock
 from fluid_render.plan.ports import Lock, PortRange
 from fluid_render.render import Manifest
-from fluid_render.runtimes.alluxio.operations import KUBECTL_IMAGE
+from fluid_render.runtimes.protocol import KUBECTL_IMAGE
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from fluid_render.bind import Bundle
 from fluid_render.objects import ObjectGroup
 from fluid_render.plan.configmaps import ConfigMapKeys
 
+KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.31.0"  # what an operation waits with, by default
 Key = tuple[str, str, str]  # namespace, kind, name of a data operation
 
 

@@ -4,7 +4,7 @@ data operations (the templates and scripts stay in charts/alluxio, the layout us
 from __future__ import annotations
 
 from fluid_render.objects import ObjectGroup, Placed, row
-from fluid_render.runtimes.alluxio.operations import Operation
+from fluid_render.runtimes.alluxio.jobs import Operation
 from fluid_render.runtimes.alluxio.values import Values
 
 

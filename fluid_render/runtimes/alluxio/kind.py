@@ -8,7 +8,8 @@ from dataclasses import replace
 from fluid_render.bind import Bundle
 from fluid_render.plan.nodelabels import plan_operation, with_operations
 from fluid_render.runtimes.alluxio.chart import operation_objects, runtime_objects
-from fluid_render.runtimes.alluxio.operations import Operation, plan_operations
+from fluid_render.runtimes.alluxio.jobs import Operation
+from fluid_render.runtimes.alluxio.operations import plan_operations
 from fluid_render.runtimes.alluxio.planner import plan_values
 from fluid_render.runtimes.alluxio.values import Values
 from fluid_render.runtimes.protocol import PlanInputs, Planned
