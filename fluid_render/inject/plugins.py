@@ -35,6 +35,15 @@ from fluid_render.inject.keys import (
     UNPRIVILEGED,
     Path_,
 )
+from fluid_render.inject.terms import (
+    and_term,
+    constrains,
+    copied_expression,
+    implies,
+    match_expression,
+    preferred_term,
+    unique_name,
+)
 from fluid_render.inject.workloads import (
     template_containers,
 )
@@ -146,7 +155,7 @@ class Pod:
     # RequireNodeWithFuse: the runtime's own FUSE node selector, one required term per dataset.
     def _require_node_with_fuse(self, datasets: list[DatasetFacts]) -> None:
         terms = [
-            {"matchExpressions": [_expression(key, "In", [value]) for key, value in selector]}
+            {"matchExpressions": [match_expression(key, "In", [value]) for key, value in selector]}
             for selector in (d.fuse_node_selector for d in datasets)
             if selector
         ]
@@ -167,17 +176,19 @@ class Pod:
         for dataset in datasets:
             if dataset.name in required:
                 terms.append(
-                    {"matchExpressions": [_expression(dataset.cache_label, "In", ["true"])]}
+                    {"matchExpressions": [match_expression(dataset.cache_label, "In", ["true"])]}
                 )
                 terms += [
-                    {"matchExpressions": [_copy_expression(e)]}
+                    {"matchExpressions": [copied_expression(e)]}
                     for e in dataset.cache_affinity
                     if e.get("key") in REQUIRED_LOCALITY
                 ]
             else:
-                preferred.append(_preferred(100, _expression(dataset.cache_label, "In", ["true"])))
+                preferred.append(
+                    preferred_term(100, match_expression(dataset.cache_label, "In", ["true"]))
+                )
                 preferred += [
-                    _preferred(PREFERRED_LOCALITY[str(e["key"])], _copy_expression(e))
+                    preferred_term(PREFERRED_LOCALITY[str(e["key"])], copied_expression(e))
                     for e in dataset.cache_affinity
                     if e.get("key") in PREFERRED_LOCALITY
                 ]
@@ -204,7 +215,7 @@ class Pod:
 
     # PreferNodesWithoutCache: pods without datasets keep away from cache nodes.
     def _prefer_nodes_without_cache(self) -> None:
-        term = _preferred(100, {"key": DATASET_NUM, "operator": "DoesNotExist"})
+        term = preferred_term(100, {"key": DATASET_NUM, "operator": "DoesNotExist"})
         if term not in (plain(get(self.spec, ("affinity", "nodeAffinity", PREFERRED))) or []):
             self._prefer([term])
 
@@ -281,7 +292,7 @@ class Pod:
         for volume in volumes:
             name = volume["name"] + suffix
             if name in taken:
-                name = _unique_name(name, taken)
+                name = unique_name(name, taken)
             taken.append(name)
             renamed[volume["name"]] = name
             self._append("volumes", {**volume, "name": name})
@@ -317,7 +328,7 @@ class Pod:
             return
         required = get(self.spec, ("affinity", "nodeAffinity", REQUIRED))
         terms = get(required, ("nodeSelectorTerms",))
-        if not terms or not any(_constrains(t) for t in terms):
+        if not terms or not any(constrains(t) for t in terms):
             if isinstance(required, CommentedMap):
                 put(required, "nodeSelectorTerms", fresh(new_terms))
             else:
@@ -329,14 +340,14 @@ class Pod:
             return
         for index in reversed(range(len(terms))):
             term = terms[index]
-            if not _constrains(term):
+            if not constrains(term):
                 del terms[index]
                 continue
-            if any(_implies(term, new) for new in new_terms):
+            if any(implies(term, new) for new in new_terms):
                 continue
             copies = [fresh(plain(term)) for _ in new_terms[1:]]
             for target, new in zip([term, *copies], new_terms, strict=True):
-                _and(target, new)
+                and_term(target, new)
             for offset, extra in enumerate(copies, start=1):
                 insert_item(terms, index + offset, extra)
 
@@ -436,51 +447,3 @@ class WorkflowPods(Pod):
                     "this template's own affinity replaces the workflow's, which got the "
                     "datasets' node affinity: add it here too",
                 )
-
-
-def _expression(key: str, operator: str, values: list[str]) -> dict[str, Any]:
-    return {"key": key, "operator": operator, "values": values}
-
-
-def _copy_expression(expression: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: copy.deepcopy(v) for k, v in expression.items()}
-
-
-def _preferred(weight: int, expression: Mapping[str, Any]) -> dict[str, Any]:
-    return {"weight": weight, "preference": {"matchExpressions": [dict(expression)]}}
-
-
-def _constrains(term: Any) -> bool:
-    return bool(term.get("matchExpressions") or term.get("matchFields"))
-
-
-def _implies(term: Any, new: Mapping[str, Any]) -> bool:
-    """Whether `term` already holds every requirement of `new` (so it selects a subset)."""
-    held = plain(term)
-    return all(
-        all(r in (held.get(part) or []) for r in new.get(part) or [])
-        for part in ("matchExpressions", "matchFields")
-    )
-
-
-def _and(term: CommentedMap, new: Mapping[str, Any]) -> None:
-    for part in ("matchExpressions", "matchFields"):
-        for requirement in new.get(part) or []:
-            existing = term.get(part)
-            if not isinstance(existing, CommentedSeq):
-                put(term, part, fresh([requirement]))
-            elif requirement not in plain(existing):
-                insert_item(existing, len(existing), fresh(requirement))
-
-
-def _unique_name(name: str, taken: list[str]) -> str:
-    """Upstream replaces the start of a clashing name by `fluid-` plus random letters; this
-    counts instead, so the output stays the same on every run."""
-    candidate, attempt = _replace_prefix(name, "fluid"), 0
-    while candidate in taken:
-        candidate, attempt = _replace_prefix(name, f"fluid-{attempt:03}"), attempt + 1
-    return candidate
-
-
-def _replace_prefix(name: str, prefix: str) -> str:
-    return prefix if len(name) + 1 <= len(prefix) else f"{prefix}-{name[len(prefix) + 1 :]}"

@@ -26,6 +26,8 @@ from fluid_render.validate import Spec
 
 
 def dataload(spec: Spec[DataLoad], ctx: JobContext) -> Operation:
+    # Long: one Job spec (init containers, container, volumes, labels) in the order the
+    # template prints it, as upstream's DataLoad chart values.
     bundle, values, orders, scripts = ctx.bundle, ctx.values, ctx.orders, ctx.scripts
     kubectl_image, problems = ctx.kubectl_image, ctx.problems
     load = spec.model.spec

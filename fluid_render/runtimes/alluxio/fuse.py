@@ -34,6 +34,7 @@ def fuse_resources(c: Context) -> dict[str, Any]:
 
 def plan_fuse(c: Context) -> tuple[Pod, Container]:
     """The FUSE client on every node that uses the dataset (`transform_fuse.go`)."""
+    # Long: the FUSE container and its pod's volumes pair up entry by entry; kept together.
     fuse, shared = c.fuse, c.shared
     pod_labels, pod_annotations = c.pod_metadata(fuse.pod_metadata)
     user_volumes, user_mounts = c.user_volumes("fuse", fuse.volume_mounts)

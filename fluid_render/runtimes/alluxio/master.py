@@ -33,6 +33,8 @@ class MasterPlan:
 
 def plan_master(c: Context) -> MasterPlan:
     """The master pod and its headless Services (upstream `transform.go`, `transformMasters`)."""
+    # Long: one pod spec (three containers, their volumes, the Services' ports) read in the
+    # order the template prints it; split, the volume and mount lists would drift apart.
     spec, shared, ports = c.component("master"), c.shared, c.ports
     pod_labels, pod_annotations = c.pod_metadata(spec.pod_metadata)
     user_volumes, user_mounts = c.user_volumes("master", spec.volume_mounts)

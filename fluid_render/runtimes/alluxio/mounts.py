@@ -61,6 +61,8 @@ def alluxio_path(name: str, path: str | None) -> str:
 
 
 def plan_mounts(spec: Spec[Dataset], problems: list[Problem]) -> Mounts:
+    # Long: one pass sorts each mount into a native volume (local://, pvc://) or a line of the
+    # mount table with its options and secrets; the root-mount rule reads the table it built.
     dataset = spec.model.spec
     mounts = list(dataset.mounts or [])
     shared = dict(dataset.shared_options or {})

@@ -56,6 +56,8 @@ def order_operations(
     Errors (dangling or cyclic `runAfter`, unordered operations on one dataset, unsupported
     kinds) are raised together.
     """
+    # Long: `runAfter` resolution, cycle detection and Job naming share one walk over the
+    # operations; split, each part would need the others' intermediate maps.
     problems: list[Problem] = []
     warnings: list[Problem] = []
     specs: dict[Key, Spec[Any]] = {}

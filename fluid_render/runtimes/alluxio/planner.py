@@ -54,6 +54,7 @@ def plan_init_users(c: Context) -> InitUsers | None:
 
 
 def assemble(c: Context) -> Values:
+    # Long: one keyword argument per field of Values; nothing is computed here.
     ns, name = c.namespace, c.name
     properties = plan_properties(c)
     worker_resources = plan_worker_resources(c)

@@ -46,6 +46,8 @@ class Tier:
 
 def plan_tiers(spec: Spec[AlluxioRuntime], problems: list[Problem]) -> tuple[Tier, ...]:
     """Levels in spec order, numbered by medium (MEM < SSD < HDD); the chart's default if none."""
+    # Long: one pass over the levels builds each tier (paths, quotas, volumes) and checks it
+    # against the levels before it (a medium used twice), reporting every problem at once.
     tieredstore = spec.model.spec.tiered_store
     levels = list(tieredstore.levels or []) if tieredstore is not None else []
     if not levels:

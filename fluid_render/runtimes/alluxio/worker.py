@@ -82,6 +82,8 @@ def plan_worker_resources(c: Context) -> dict[str, Any]:
 
 def plan_worker(c: Context, resources: dict[str, Any]) -> WorkerPlan:
     """The worker pod in its final state: replicas and placement (`transformWorkers`)."""
+    # Long: the worker and job-worker containers share volumes and env; one place keeps their
+    # lists in the order upstream's chart prints them.
     spec, shared, ports = c.component("worker"), c.shared, c.ports
     placement = c.dataset.placement or "Exclusive"
     labels = {
