@@ -13,12 +13,19 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import (
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+)
 from jinja2.bccache import Bucket
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from fluid_render.objects import OPERATIONS_FOLDER, SERVICE_ACCOUNT, ObjectGroup, Placed, row
+from fluid_render.render.indent import Indent
 from fluid_render.render.quote import block, quote, to_yaml
 from fluid_render.resources import shipped
 
@@ -74,6 +81,15 @@ class _TemplateCache(FileSystemBytecodeCache):
         with contextlib.suppress(OSError):  # a cache must never fail a build
             super().dump_bytecode(bucket)
 
+    def get_bucket(
+        self, environment: Environment, name: str, filename: str | None, source: str
+    ) -> Bucket:
+        """Keyed by the source as compiled (after the extensions' preprocessing), so a change of
+        an extension never serves code compiled by the old one."""
+        return super().get_bucket(
+            environment, name, filename, environment.preprocess(source, name, filename)
+        )
+
 
 def _template_cache() -> _TemplateCache | None:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -97,6 +113,7 @@ def environment() -> ImmutableSandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=[Indent],
     )
     env.filters["q"] = quote
     env.filters["yaml"] = to_yaml

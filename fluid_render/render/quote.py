@@ -85,8 +85,9 @@ def block(value: str, indent: int) -> YamlText:
 def to_yaml(value: Any, indent: int) -> YamlText:
     """A mapping or list as block YAML whose first line continues the current one.
 
-    Used as `key:{{ value | yaml(6) }}` (no space after the colon) with 6 the indentation of
-    the key's children. Keys keep their order; the plan sorts where order has no meaning.
+    Used as `key:{{ value | yaml }}` (no space after the colon); `render.indent` passes the
+    indentation of the key's children. Keys keep their order; the plan sorts where order has
+    no meaning.
     Plain dicts, lists and tuples only: exact type checks keep this hot path fast.
     """
     if type(value) in _CONTAINERS:
