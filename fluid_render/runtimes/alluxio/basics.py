@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from fluid_render.api import AlluxioRuntime
 from fluid_render.api.common import (
@@ -43,22 +43,35 @@ HOST_PID = "runtime.fluid.io/fuse.hostpid"
 ISTIO = {"sidecar.istio.io/inject": "false"}
 
 
+class ImageSpec(Protocol):
+    """The image fields of `alluxioVersion`, `fuse` and `initUsers` alike."""
+
+    @property
+    def image(self) -> str | None: ...
+
+    @property
+    def image_tag(self) -> str | None: ...
+
+    @property
+    def image_pull_policy(self) -> str | None: ...
+
+
+def resolve_image(spec: ImageSpec | None, default: tuple[str, str]) -> Image:
+    """The spec's image, tag and pull policy, each falling back to the install default."""
+    return Image(
+        spec.image if spec and spec.image else default[0],
+        spec.image_tag if spec and spec.image_tag else default[1],
+        (spec.image_pull_policy if spec else None) or "IfNotPresent",
+    )
+
+
 def runtime_image(runtime: AlluxioRuntime) -> Image:
     """The image of master, workers and data operations: the spec's, else the install default."""
-    version = runtime.spec.alluxio_version
-    image = version.image if version and version.image else RUNTIME_IMAGE[0]
-    tag = version.image_tag if version and version.image_tag else RUNTIME_IMAGE[1]
-    policy = version.image_pull_policy if version and version.image_pull_policy else None
-    return Image(image, tag, policy or "IfNotPresent")
+    return resolve_image(runtime.spec.alluxio_version, RUNTIME_IMAGE)
 
 
 def init_image(runtime: AlluxioRuntime) -> Image:
-    init = runtime.spec.init_users
-    return Image(
-        init.image if init and init.image else INIT_IMAGE[0],
-        init.image_tag if init and init.image_tag else INIT_IMAGE[1],
-        (init.image_pull_policy if init else None) or "IfNotPresent",
-    )
+    return resolve_image(runtime.spec.init_users, INIT_IMAGE)
 
 
 def normalised(

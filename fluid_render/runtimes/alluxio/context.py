@@ -32,6 +32,7 @@ from fluid_render.runtimes.alluxio.basics import (
     LIBFUSE_VERSION,
     MOUNT_ROOT,
     VERSION_PATTERN,
+    resolve_image,
 )
 from fluid_render.runtimes.alluxio.hadoop import HadoopConfig, hadoop_config
 from fluid_render.runtimes.alluxio.mounts import Mounts, plan_mounts
@@ -90,11 +91,7 @@ class Context:
         return found if found is not None else AlluxioCompTemplateSpec()
 
     def fuse_image(self) -> Image:
-        fuse = self.runtime.fuse
-        image = fuse.image if fuse and fuse.image else FUSE_IMAGE[0]
-        tag = fuse.image_tag if fuse and fuse.image_tag else FUSE_IMAGE[1]
-        policy = fuse.image_pull_policy if fuse and fuse.image_pull_policy else None
-        return Image(image, tag, policy or "IfNotPresent")
+        return resolve_image(self.runtime.fuse, FUSE_IMAGE)
 
     def is_new_style_fuse(self, tag: str) -> bool:
         """Alluxio >= 2.8 takes the mount point as arguments; older images read MOUNT_POINT."""

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from fluid_render.api import Dataset
+from fluid_render.api.common import DNS1123_LABEL
 from fluid_render.errors import Problem
 from fluid_render.plan.naming import fit
 from fluid_render.validate import Spec
 
 ROOT_UFS = "/underFSStorage"
 SECRETS_ROOT = "/etc/fluid/secrets"
-_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_LABEL = re.compile(DNS1123_LABEL)
 _BLANK = re.compile(r"\s")
 
 
