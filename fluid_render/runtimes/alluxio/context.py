@@ -19,7 +19,7 @@ from fluid_render.bind import Bundle
 from fluid_render.errors import Problem
 from fluid_render.objects import MANAGED_BY
 from fluid_render.plan.configmaps import ConfigMapKeys
-from fluid_render.plan.naming import STATEFULSET_LIMIT, dataset_id, fit, label_key
+from fluid_render.plan.naming import dataset_id, label_key
 from fluid_render.plan.ports import (
     STATIC_PORTS,
     master_replicas,
@@ -36,6 +36,7 @@ from fluid_render.runtimes.alluxio.basics import (
 )
 from fluid_render.runtimes.alluxio.hadoop import HadoopConfig, hadoop_config
 from fluid_render.runtimes.alluxio.mounts import Mounts, plan_mounts
+from fluid_render.runtimes.alluxio.names import Names, object_names
 from fluid_render.runtimes.alluxio.tieredstore import Tier, plan_tiers
 from fluid_render.runtimes.alluxio.values import (
     Image,
@@ -170,8 +171,12 @@ class Context:
         return master_replicas(self.rt.model)
 
     @cached_property
+    def names(self) -> Names:
+        return object_names(self.namespace, self.name)
+
+    @cached_property
     def master_name(self) -> str:
-        return fit(f"{self.name}-master", STATEFULSET_LIMIT)
+        return self.names.master
 
     @cached_property
     def services(self) -> list[str]:

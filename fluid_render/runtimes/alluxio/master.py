@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fluid_render.plan.naming import fit
 from fluid_render.runtimes.alluxio.basics import (
     ISTIO,
     LEVEL0_ENV,
@@ -68,7 +67,7 @@ def plan_master(c: Context) -> MasterPlan:
     volumes = [
         {
             "name": "alluxio-mount-conf",
-            "configMap": {"name": fit(f"{c.name}-mount-config"), "items": scripts},
+            "configMap": {"name": c.names.mount_config, "items": scripts},
         },
         *restore_volumes,
         *shared.hdfs_volumes,

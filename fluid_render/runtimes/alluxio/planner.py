@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from fluid_render.bind import Bundle
 from fluid_render.errors import Problem, fail_if
 from fluid_render.plan.configmaps import ConfigMapKeys
-from fluid_render.plan.naming import STATEFULSET_LIMIT, fit
 from fluid_render.runtimes.alluxio.basics import (
     HOST_PID,
     TRUE_WORDS,
@@ -86,7 +85,7 @@ def assemble(c: Context) -> Values:
         startup_probe="/etc/fluid/scripts/mount.sh >/proc/1/fd/1 2>&1",
         service_labels=master.service_labels,
         service_ports=master.service_ports,
-        worker_name=fit(f"{name}-worker", STATEFULSET_LIMIT),
+        worker_name=c.names.worker,
         worker_replicas=c.runtime.replicas or 0,
         worker_labels=worker.labels,
         worker_selector=worker.selector,
@@ -100,7 +99,7 @@ def assemble(c: Context) -> Values:
             {"name": "group", "mountPath": "/tmp/group"},
             *c.shared.tier_mounts,
         ],
-        fuse_name=fit(f"{name}-fuse"),
+        fuse_name=c.names.fuse,
         fuse_labels={**c.labels, "role": "alluxio-fuse"},
         fuse_selector=c.fuse_selector,
         fuse_pod=fuse_pod,
@@ -109,12 +108,12 @@ def assemble(c: Context) -> Values:
         fuse_mount_parent=c.mount_parent,
         fuse_mount_path=c.mount_path,
         fuse_host_pid=(c.rt.model.metadata.annotations or {}).get(HOST_PID, "") in TRUE_WORDS,
-        config_name=fit(f"{name}-config"),
+        config_name=c.names.config,
         config=plan_config(c, properties, worker_resources.get("requests", {}).get("memory")),
-        mount_config_name=fit(f"{name}-mount-config"),
+        mount_config_name=c.names.mount_config,
         mount_table="".join(line + "\n" for line in c.mounts.table),
         volume=plan_volume(c),
-        sync_plan_name=fit(f"{name}-sync-plan"),
+        sync_plan_name=c.names.sync_plan,
         sync_plan=plan_sync(c, worker, master.api_gateway is not None),
         dataset_object=normalised(c.ds, c.dataset_id, c.user_labels),
         runtime_object=normalised(c.rt, c.dataset_id, c.user_labels),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fluid_render.plan.naming import LABEL_LIMIT, STATEFULSET_LIMIT, fit, label_key
+from fluid_render.plan.naming import LABEL_LIMIT, fit, label_key
 from fluid_render.plan.nodelabels import EXCLUSIVE, cache_affinity, capacity, dump_plan, sync_plan
 from fluid_render.runtimes.alluxio.context import Context
 from fluid_render.runtimes.alluxio.tieredstore import Tier
@@ -39,12 +39,12 @@ def plan_sync(c: Context, worker: WorkerPlan, api_gateway: bool) -> str:
         namespace=c.namespace,
         name=c.name,
         labels=node_labels(c.namespace, c.name, c.tiers, exclusive=worker.placement == "Exclusive"),
-        worker_name=fit(f"{c.name}-worker", STATEFULSET_LIMIT),
+        worker_name=c.names.worker,
         worker_selector=worker.selector,
         master_name=c.master_name,
         master_services=c.services,
         master_replicas=(c.runtime.master.replicas or 0) if c.runtime.master else 0,
-        fuse_name=fit(f"{c.name}-fuse"),
+        fuse_name=c.names.fuse,
         fuse_label=c.fuse_label,
         fuse_clean_policy=c.fuse.clean_policy or "OnRuntimeDeleted",
         ports=c.ports,

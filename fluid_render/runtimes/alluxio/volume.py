@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from fluid_render.objects import MANAGED_BY
 from fluid_render.plan import quantity
-from fluid_render.plan.naming import fit, label_key
+from fluid_render.plan.naming import label_key
 from fluid_render.runtimes.alluxio.basics import (
     CAPACITY_ANNOTATION,
     DEFAULT_CAPACITY,
@@ -60,8 +60,8 @@ def plan_volume(c: Context) -> VolumeValues:
         "fluid.io/dataset-id": c.dataset_id,
     }
     return VolumeValues(
-        pv_name=fit(f"{c.namespace}-{c.name}", 253),
-        pvc_name=c.name,
+        pv_name=c.names.pv,
+        pvc_name=c.names.pvc,
         pv_labels={**labels, **pv_labels},
         pvc_labels={**labels, **pvc_labels},
         pv_annotations={"CreatedBy": "fluid", **pv_annotations},
