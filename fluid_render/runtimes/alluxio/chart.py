@@ -18,11 +18,11 @@ def runtime_objects(values: Values) -> ObjectGroup:
         Placed(row("sync-plan.yaml.j2", "ConfigMap"), values.sync_plan_name),
         *[
             Placed(row("master-service.yaml.j2", "Service"), service, {"service": service})
-            for service in values.master_services
+            for service in values.master.services
         ],
-        Placed(row("master-statefulset.yaml.j2", "StatefulSet"), values.master_name),
-        Placed(row("worker-statefulset.yaml.j2", "StatefulSet"), values.worker_name),
-        Placed(row("fuse-daemonset.yaml.j2", "DaemonSet"), values.fuse_name),
+        Placed(row("master-statefulset.yaml.j2", "StatefulSet"), values.master.name),
+        Placed(row("worker-statefulset.yaml.j2", "StatefulSet"), values.worker.name),
+        Placed(row("fuse-daemonset.yaml.j2", "DaemonSet"), values.fuse.name),
         Placed(row("persistentvolume.yaml.j2", "PersistentVolume"), values.volume.pv_name),
         Placed(
             row("persistentvolumeclaim.yaml.j2", "PersistentVolumeClaim"), values.volume.pvc_name

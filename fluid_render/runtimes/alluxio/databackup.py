@@ -32,12 +32,12 @@ def databackup(spec: Spec[DataBackup], ctx: JobContext) -> Operation:
     kubectl_image, problems = ctx.kubectl_image, ctx.problems
     backup = spec.model.spec
     order = orders[operation_key(spec)]
-    if values.master_replicas > 1:
+    if values.master.replicas > 1:
         problems.append(
             problem(
                 spec,
                 ("spec", "dataset"),
-                f"dataset {bundle.name} has {values.master_replicas} masters; a "
+                f"dataset {bundle.name} has {values.master.replicas} masters; a "
                 "backup lands on whichever master leads, which a build cannot "
                 "know, so DataBackup needs a single master",
             )
@@ -50,7 +50,7 @@ def databackup(spec: Spec[DataBackup], ctx: JobContext) -> Operation:
     env: list[dict[str, Any]] = [
         {
             "name": "ALLUXIO_JAVA_OPTS",
-            "value": f"-Dalluxio.master.hostname={values.master_services[0]}.{values.namespace} "
+            "value": f"-Dalluxio.master.hostname={values.master.services[0]}.{values.namespace} "
             f"-Dalluxio.master.rpc.port={values.ports['master.rpc']}",
         },
         {"name": "DATASET_NAMESPACE", "value": values.namespace},
@@ -65,7 +65,10 @@ def databackup(spec: Spec[DataBackup], ctx: JobContext) -> Operation:
         {"name": "pvc", "mountPath": "/pvc"} if pvc else {"name": "host", "mountPath": "/host"},
     ]
     volumes: list[dict[str, Any]] = [
-        {"name": "backup", "hostPath": {"path": values.backup_dir, "type": "DirectoryOrCreate"}},
+        {
+            "name": "backup",
+            "hostPath": {"path": values.master.backup_dir, "type": "DirectoryOrCreate"},
+        },
         {"name": "pvc", "persistentVolumeClaim": {"claimName": pvc}}
         if pvc
         else {"name": "host", "hostPath": {"path": path, "type": "DirectoryOrCreate"}},
@@ -116,7 +119,7 @@ def databackup(spec: Spec[DataBackup], ctx: JobContext) -> Operation:
                 "app": "alluxio",
                 "release": bundle.name,
                 "role": "alluxio-master",
-                "statefulset.kubernetes.io/pod-name": values.master_services[0],
+                "statefulset.kubernetes.io/pod-name": values.master.services[0],
             }
         },
         "topologyKey": "kubernetes.io/hostname",
@@ -168,7 +171,7 @@ def databackup(spec: Spec[DataBackup], ctx: JobContext) -> Operation:
         },
         pod_annotations={"sidecar.istio.io/inject": "false"},
         image=values.image,
-        pull_secrets=values.worker_pod.pull_secrets,
+        pull_secrets=values.worker.pod.pull_secrets,
         pod=pod,
         containers=[container],
         init_containers=init,

@@ -101,7 +101,7 @@ def dataload(spec: Spec[DataLoad], ctx: JobContext) -> Operation:
     ]
     # A load into a cache without workers would fail, or load nothing (upstream waits for
     # the runtime to be ready: a ready master and, when replicas > 0, a ready worker).
-    workers = {"name": "FLUID_WAIT_WORKERS", "value": "1" if values.worker_replicas else "0"}
+    workers = {"name": "FLUID_WAIT_WORKERS", "value": "1" if values.worker.replicas else "0"}
     init, account = waiting(values, order, kubectl_image, [*client_env(values), workers])
     pod: dict[str, Any] = {}
     if load.scheduler_name:
@@ -147,7 +147,7 @@ def dataload(spec: Spec[DataLoad], ctx: JobContext) -> Operation:
         pod_labels=pod_labels,
         pod_annotations=annotations,
         image=values.image,
-        pull_secrets=values.worker_pod.pull_secrets,
+        pull_secrets=values.worker.pod.pull_secrets,
         pod=pod,
         containers=[container],
         init_containers=init,

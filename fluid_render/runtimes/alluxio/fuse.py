@@ -6,14 +6,13 @@ from typing import Any
 
 from fluid_render.plan import quantity
 from fluid_render.runtimes.alluxio.basics import (
+    HOST_PID,
     ISTIO,
+    TRUE_WORDS,
 )
 from fluid_render.runtimes.alluxio.context import Context
 from fluid_render.runtimes.alluxio.tieredstore import memory_bytes
-from fluid_render.runtimes.alluxio.values import (
-    Container,
-    Pod,
-)
+from fluid_render.runtimes.alluxio.values import Container, FuseValues, Pod
 
 
 def fuse_resources(c: Context) -> dict[str, Any]:
@@ -32,7 +31,7 @@ def fuse_resources(c: Context) -> dict[str, Any]:
     return resources
 
 
-def plan_fuse(c: Context) -> tuple[Pod, Container]:
+def plan_fuse(c: Context) -> FuseValues:
     """The FUSE client on every node that uses the dataset (`transform_fuse.go`)."""
     # Long: the FUSE container and its pod's volumes pair up entry by entry; kept together.
     fuse, shared = c.fuse, c.shared
@@ -95,4 +94,15 @@ def plan_fuse(c: Context) -> tuple[Pod, Container]:
             *user_volumes,
         ],
     )
-    return pod, container
+    return FuseValues(
+        name=c.names.fuse,
+        image=c.fuse_image(),
+        labels={**c.labels, "role": "alluxio-fuse"},
+        selector=c.fuse_selector,
+        pod=pod,
+        container=container,
+        args=c.fuse_args,
+        mount_parent=c.mount_parent,
+        mount_path=c.mount_path,
+        host_pid=(c.rt.model.metadata.annotations or {}).get(HOST_PID, "") in TRUE_WORDS,
+    )

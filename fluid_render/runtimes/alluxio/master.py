@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from fluid_render.runtimes.alluxio.basics import (
@@ -12,25 +11,12 @@ from fluid_render.runtimes.alluxio.basics import (
     parse_backup_path,
 )
 from fluid_render.runtimes.alluxio.context import Context
-from fluid_render.runtimes.alluxio.values import (
-    Container,
-    Pod,
-)
+from fluid_render.runtimes.alluxio.values import Container, MasterValues, Pod
+
+STARTUP_PROBE = "/etc/fluid/scripts/mount.sh >/proc/1/fd/1 2>&1"
 
 
-@dataclass(frozen=True)
-class MasterPlan:
-    selector: dict[str, str]
-    pod: Pod
-    master: Container
-    job_master: Container
-    api_gateway: Container | None
-    service_labels: dict[str, str]
-    service_ports: list[dict[str, Any]]
-    backup_dir: str
-
-
-def plan_master(c: Context) -> MasterPlan:
+def plan_master(c: Context) -> MasterValues:
     """The master pod and its headless Services (upstream `transform.go`, `transformMasters`)."""
     # Long: one pod spec (three containers, their volumes, the Services' ports) read in the
     # order the template prints it; split, the volume and mount lists would drift apart.
@@ -141,15 +127,19 @@ def plan_master(c: Context) -> MasterPlan:
     ]
     if api_gateway is not None:
         service_ports.insert(4, {"name": "rest", "port": ports["apiGateway.web"]})
-    return MasterPlan(
-        selector,
-        pod,
-        master,
-        job_master,
-        api_gateway,
-        service_labels,
-        service_ports,
-        backup_dir,
+    return MasterValues(
+        name=c.master_name,
+        replicas=c.replicas,
+        services=c.services,
+        selector=selector,
+        pod=pod,
+        container=master,
+        job_master=job_master,
+        api_gateway=api_gateway,
+        startup_probe=STARTUP_PROBE,
+        service_labels=service_labels,
+        service_ports=service_ports,
+        backup_dir=backup_dir,
     )
 
 

@@ -8,8 +8,6 @@ from fluid_render.bind import Bundle
 from fluid_render.errors import Problem, fail_if
 from fluid_render.plan.configmaps import ConfigMapKeys
 from fluid_render.runtimes.alluxio.basics import (
-    HOST_PID,
-    TRUE_WORDS,
     init_image,
     init_users_env,
     normalised,
@@ -53,61 +51,25 @@ def plan_init_users(c: Context) -> InitUsers | None:
 
 
 def assemble(c: Context) -> Values:
-    # Long: one keyword argument per field of Values; nothing is computed here.
-    ns, name = c.namespace, c.name
     properties = plan_properties(c)
     worker_resources = plan_worker_resources(c)
     master = plan_master(c)
     worker = plan_worker(c, worker_resources)
-    fuse_pod, fuse = plan_fuse(c)
     run_as = c.runtime.run_as
     return Values(
-        namespace=ns,
-        name=name,
+        namespace=c.namespace,
+        name=c.name,
         dataset_id=c.dataset_id,
         labels=c.labels,
         dataset_labels=c.user_labels,
-        init_image=init_image(c.rt.model),
-        backup_dir=master.backup_dir,
         image=runtime_image(c.rt.model),
-        fuse_image=c.fuse_image(),
+        init_image=init_image(c.rt.model),
+        master=master,
+        worker=worker,
+        fuse=plan_fuse(c),
         run_as=(run_as.uid, run_as.gid) if run_as else (0, 0),
         init_users=plan_init_users(c),
         ports=c.ports,
-        master_name=c.master_name,
-        master_replicas=c.replicas,
-        master_services=c.services,
-        master_selector=master.selector,
-        master_pod=master.pod,
-        master=master.master,
-        job_master=master.job_master,
-        api_gateway=master.api_gateway,
-        startup_probe="/etc/fluid/scripts/mount.sh >/proc/1/fd/1 2>&1",
-        service_labels=master.service_labels,
-        service_ports=master.service_ports,
-        worker_name=c.names.worker,
-        worker_replicas=c.runtime.replicas or 0,
-        worker_labels=worker.labels,
-        worker_selector=worker.selector,
-        worker_pod=worker.pod,
-        worker=worker.worker,
-        job_worker=worker.job_worker,
-        worker_init_args=["init_users", "chmod_tierpath"],
-        worker_init_mounts=[
-            {"name": "dir", "mountPath": "/tmp"},
-            {"name": "user", "mountPath": "/tmp/passwd"},
-            {"name": "group", "mountPath": "/tmp/group"},
-            *c.shared.tier_mounts,
-        ],
-        fuse_name=c.names.fuse,
-        fuse_labels={**c.labels, "role": "alluxio-fuse"},
-        fuse_selector=c.fuse_selector,
-        fuse_pod=fuse_pod,
-        fuse=fuse,
-        fuse_args=c.fuse_args,
-        fuse_mount_parent=c.mount_parent,
-        fuse_mount_path=c.mount_path,
-        fuse_host_pid=(c.rt.model.metadata.annotations or {}).get(HOST_PID, "") in TRUE_WORDS,
         config_name=c.names.config,
         config=plan_config(c, properties, worker_resources.get("requests", {}).get("memory")),
         mount_config_name=c.names.mount_config,

@@ -6,7 +6,7 @@ from fluid_render.plan.naming import LABEL_LIMIT, fit, label_key
 from fluid_render.plan.nodelabels import EXCLUSIVE, cache_affinity, capacity, dump_plan, sync_plan
 from fluid_render.runtimes.alluxio.context import Context
 from fluid_render.runtimes.alluxio.tieredstore import Tier
-from fluid_render.runtimes.alluxio.worker import WorkerPlan
+from fluid_render.runtimes.alluxio.values import WorkerValues
 
 # What the chart caches when the spec has no tiers: MEM, 1G.
 UNTIERED_CACHE = 10**9
@@ -34,7 +34,7 @@ def node_labels(
     return dict(sorted(labels.items()))
 
 
-def plan_sync(c: Context, worker: WorkerPlan, api_gateway: bool) -> str:
+def plan_sync(c: Context, worker: WorkerValues, api_gateway: bool) -> str:
     plan = sync_plan(
         namespace=c.namespace,
         name=c.name,

@@ -62,6 +62,56 @@ class VolumeValues:
 
 
 @dataclass(frozen=True)
+class MasterValues:
+    """The master StatefulSet (master, job master, API gateway) and its headless Services."""
+
+    name: str
+    replicas: int
+    services: list[str]
+    selector: dict[str, str]
+    pod: Pod
+    container: Container
+    job_master: Container
+    api_gateway: Container | None
+    startup_probe: str
+    service_labels: dict[str, str]
+    service_ports: list[dict[str, Any]]
+    backup_dir: str
+
+
+@dataclass(frozen=True)
+class WorkerValues:
+    """The worker StatefulSet: its pod in its final state, and where it may run."""
+
+    name: str
+    replicas: int
+    placement: str
+    labels: dict[str, str]
+    selector: dict[str, str]
+    pod: Pod
+    container: Container
+    job_worker: Container
+    init_args: list[str]
+    init_mounts: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class FuseValues:
+    """The FUSE DaemonSet on every node that uses the dataset."""
+
+    name: str
+    image: Image
+    labels: dict[str, str]
+    selector: dict[str, str]
+    pod: Pod
+    container: Container
+    args: list[str]
+    mount_parent: str
+    mount_path: str
+    host_pid: bool
+
+
+@dataclass(frozen=True)
 class Values:
     """The values of one Dataset + AlluxioRuntime: read by every template of charts/alluxio."""
 
@@ -72,43 +122,12 @@ class Values:
     dataset_labels: dict[str, str]
     image: Image
     init_image: Image
-    backup_dir: str
-    fuse_image: Image
+    master: MasterValues
+    worker: WorkerValues
+    fuse: FuseValues
     run_as: tuple[int, int]
     init_users: InitUsers | None
     ports: dict[str, int]
-    # master
-    master_name: str
-    master_replicas: int
-    master_services: list[str]
-    master_selector: dict[str, str]
-    master_pod: Pod
-    master: Container
-    job_master: Container
-    api_gateway: Container | None
-    startup_probe: str
-    service_labels: dict[str, str]
-    service_ports: list[dict[str, Any]]
-    # worker
-    worker_name: str
-    worker_replicas: int
-    worker_labels: dict[str, str]
-    worker_selector: dict[str, str]
-    worker_pod: Pod
-    worker: Container
-    job_worker: Container
-    worker_init_args: list[str]
-    worker_init_mounts: list[dict[str, Any]]
-    # fuse
-    fuse_name: str
-    fuse_labels: dict[str, str]
-    fuse_selector: dict[str, str]
-    fuse_pod: Pod
-    fuse: Container
-    fuse_args: list[str]
-    fuse_mount_parent: str
-    fuse_mount_path: str
-    fuse_host_pid: bool
     # config maps
     config_name: str
     config: dict[str, str]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from fluid_render.plan import quantity
@@ -12,20 +11,7 @@ from fluid_render.runtimes.alluxio.basics import (
 )
 from fluid_render.runtimes.alluxio.context import Context
 from fluid_render.runtimes.alluxio.tieredstore import memory_bytes
-from fluid_render.runtimes.alluxio.values import (
-    Container,
-    Pod,
-)
-
-
-@dataclass(frozen=True)
-class WorkerPlan:
-    placement: str
-    labels: dict[str, str]
-    selector: dict[str, str]
-    pod: Pod
-    worker: Container
-    job_worker: Container
+from fluid_render.runtimes.alluxio.values import Container, Pod, WorkerValues
 
 
 def _is_true(key: str) -> dict[str, Any]:
@@ -80,7 +66,7 @@ def plan_worker_resources(c: Context) -> dict[str, Any]:
     return resources
 
 
-def plan_worker(c: Context, resources: dict[str, Any]) -> WorkerPlan:
+def plan_worker(c: Context, resources: dict[str, Any]) -> WorkerValues:
     """The worker pod in its final state: replicas and placement (`transformWorkers`)."""
     # Long: the worker and job-worker containers share volumes and env; one place keeps their
     # lists in the order upstream's chart prints them.
@@ -154,4 +140,20 @@ def plan_worker(c: Context, resources: dict[str, Any]) -> WorkerPlan:
             *user_volumes,
         ],
     )
-    return WorkerPlan(placement, labels, selector, pod, worker, job_worker)
+    return WorkerValues(
+        name=c.names.worker,
+        replicas=c.runtime.replicas or 0,
+        placement=placement,
+        labels=labels,
+        selector=selector,
+        pod=pod,
+        container=worker,
+        job_worker=job_worker,
+        init_args=["init_users", "chmod_tierpath"],
+        init_mounts=[
+            {"name": "dir", "mountPath": "/tmp"},
+            {"name": "user", "mountPath": "/tmp/passwd"},
+            {"name": "group", "mountPath": "/tmp/group"},
+            *shared.tier_mounts,
+        ],
+    )
