@@ -18,7 +18,7 @@ from ruamel.yaml.nodes import ScalarNode
 
 from fluid_render.errors import Position, Problem
 from fluid_render.inject.keys import Path_
-from fluid_render.load import CONSTRUCTOR_FAILURES, cannot_construct, yaml_problem
+from fluid_render.load import CONSTRUCTOR_FAILURES, cannot_construct, marked_error, yaml_problem
 
 
 @dataclass(frozen=True)
@@ -127,10 +127,10 @@ def parse(text: str, source: str, line: int, column: int, problems: list[Problem
     try:
         root = _loader().load(text)
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
+        mark, message = marked_error(error)
         doc = Doc(source, text, line, column, None)
         where = doc.position(mark.line, mark.column) if mark else doc.position(0, 0)
-        problems.append(Problem(where, "", f"invalid YAML: {error.problem or error.context}"))
+        problems.append(Problem(where, "", message))
         return None
     except YAMLError as error:
         problems.append(Problem(Position(source, line + 1, 1), "", f"invalid YAML: {error}"))

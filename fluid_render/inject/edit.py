@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +11,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from fluid_render.inject.keys import Path_
+from fluid_render.render.quote import is_plain
 
 
 def plain(node: Any) -> Any:
@@ -22,10 +22,6 @@ def plain(node: Any) -> Any:
     if isinstance(node, ScalarString):
         return str(node)
     return node
-
-
-_PLAIN_STRING = re.compile(r"[A-Za-z_/][-A-Za-z0-9_./]*")
-_YAML11_WORDS = {"y", "yes", "n", "no", "true", "false", "on", "off", "null"}
 
 
 def fresh(value: Any) -> Any:
@@ -39,7 +35,7 @@ def fresh(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return CommentedSeq([fresh(item) for item in value])
     if isinstance(value, str) and not isinstance(value, ScalarString):
-        if _PLAIN_STRING.fullmatch(value) and value.lower() not in _YAML11_WORDS:
+        if is_plain(value):
             return value
         return DoubleQuotedScalarString(value)
     return value
