@@ -66,24 +66,21 @@ def dataload(spec: Spec[DataLoad], ctx: JobContext) -> Operation:
     labels = {**values.dataset_labels, **library}
     cron = load.policy == "Cron"
     cron_name = fit(f"{spec.name}-loader-job", CRON_NAME_LIMIT)
-    job_labels = {
-        **labels,
-        "release": release,
-        "role": "dataload-job",
-        "app": "alluxio",
-        "targetDataset": bundle.name,
-    }
+
+    def with_role(role: str) -> dict[str, str]:
+        return {
+            **labels,
+            "release": release,
+            "role": role,
+            "app": "alluxio",
+            "targetDataset": bundle.name,
+        }
+
+    job_labels = with_role("dataload-job")
     if cron:
         job_labels.update({"dataload": spec.name, "fluid.io/jobPolicy": "cron"})
     metadata = load.pod_metadata
-    pod_labels = {
-        **labels,
-        "release": release,
-        "role": "dataload-pod",
-        "app": "alluxio",
-        "targetDataset": bundle.name,
-        **((metadata.labels if metadata else None) or {}),
-    }
+    pod_labels = {**with_role("dataload-pod"), **((metadata.labels if metadata else None) or {})}
     if cron:
         pod_labels["cronjob"] = cron_name
     annotations = {
