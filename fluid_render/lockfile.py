@@ -11,6 +11,7 @@ from fluid_render.errors import BuildError, Problem
 from fluid_render.load import read_file
 from fluid_render.plan.lock import parse_lock
 from fluid_render.plan.ports import Lock
+from fluid_render.runtimes.registry import PORT_NAMES
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,9 @@ class LockFile:
 def read_lock(path: Path) -> LockFile:
     """The lock at `path`, or an empty one when there is none yet; raises BuildError."""
     text = read_file(path) if path.is_file() else None
-    return LockFile(path, text, parse_lock(text, str(path)) if text is not None else Lock())
+    return LockFile(
+        path, text, parse_lock(text, str(path), PORT_NAMES) if text is not None else Lock()
+    )
 
 
 def frozen(path: Path, changed: bool) -> None:

@@ -52,8 +52,9 @@ def build(
     """Validate, bind, plan and render; every stage reports all of its problems at once."""
     validated = validate(documents, namespace, passthrough)
     bundles = bind(validated.specs)
+    needs = [runtime_of(b).port_needs(b.runtime) for b in bundles]
     ports, new_lock = allocate(
-        [b.runtime for b in bundles], lock, port_range, Position(lock_source, 1, 1)
+        [n for n in needs if n is not None], lock, port_range, Position(lock_source, 1, 1)
     )
     fail_if(check_placement(bundles))
     orders, warnings = order_operations(bundles, scripts())

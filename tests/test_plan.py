@@ -12,9 +12,9 @@ from fluid_render.load import parse_documents
 from fluid_render.plan import quantity
 from fluid_render.plan.configmaps import ConfigMapKeys
 from fluid_render.plan.naming import dataset_id, fit, label_key
-from fluid_render.plan.ports import needed_ports
 from fluid_render.runtimes.alluxio.basics import parse_backup_path
 from fluid_render.runtimes.alluxio.planner import plan_values
+from fluid_render.runtimes.alluxio.ports import needed_ports
 from fluid_render.runtimes.alluxio.values import Values
 from fluid_render.validate import validate
 

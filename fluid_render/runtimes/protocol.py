@@ -13,6 +13,8 @@ from typing import Any, Protocol
 from fluid_render.bind import Bundle
 from fluid_render.objects import ObjectGroup
 from fluid_render.plan.configmaps import ConfigMapKeys
+from fluid_render.plan.ports import PortNeeds
+from fluid_render.validate import Spec
 
 KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.31.0"  # what an operation waits with, by default
 Key = tuple[str, str, str]  # namespace, kind, name of a data operation
@@ -53,6 +55,14 @@ class Runtime(Protocol):
     @property
     def kind(self) -> str:
         """The custom resource kind, e.g. `AlluxioRuntime`."""
+
+    @property
+    def port_names(self) -> frozenset[str]:
+        """Every port name a lock file may hold for this kind."""
+
+    def port_needs(self, spec: Spec[Any]) -> PortNeeds | None:
+        """The host ports a runtime listens on and the ones its user fixed; None when it needs
+        none (pod network)."""
 
     def plan(self, bundle: Bundle, inputs: PlanInputs) -> Planned:
         """Values and objects of one bundle; raises BuildError with every problem found."""

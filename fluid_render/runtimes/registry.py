@@ -11,6 +11,10 @@ from fluid_render.runtimes.protocol import Runtime
 RUNTIMES: Mapping[str, Runtime] = {runtime.kind: runtime for runtime in (ALLUXIO,)}
 
 
+PORT_NAMES: frozenset[str] = frozenset().union(*(r.port_names for r in RUNTIMES.values()))
+"""Every port name a lock file may hold."""
+
+
 def runtime_of(bundle: Bundle) -> Runtime:
     """The runtime kind of a bundle (validate admits only registered kinds)."""
     return RUNTIMES[bundle.runtime.model.kind]

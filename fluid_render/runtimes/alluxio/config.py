@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from fluid_render.plan.ports import (
-    PROPERTY_OF,
-)
 from fluid_render.runtimes.alluxio.basics import (
     FUSE_JVM,
     LEVEL0_ENV,
@@ -14,6 +11,9 @@ from fluid_render.runtimes.alluxio.basics import (
     WORKER_JVM,
 )
 from fluid_render.runtimes.alluxio.context import Context
+from fluid_render.runtimes.alluxio.ports import (
+    PROPERTY_OF,
+)
 from fluid_render.runtimes.alluxio.properties import java_options, site_properties
 
 

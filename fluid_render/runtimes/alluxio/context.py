@@ -20,12 +20,6 @@ from fluid_render.errors import Problem
 from fluid_render.objects import MANAGED_BY
 from fluid_render.plan.configmaps import ConfigMapKeys
 from fluid_render.plan.naming import dataset_id, label_key
-from fluid_render.plan.ports import (
-    STATIC_PORTS,
-    master_replicas,
-    needed_ports,
-    uses_host_network,
-)
 from fluid_render.runtimes.alluxio.basics import (
     CHART_LABEL,
     FUSE_IMAGE,
@@ -37,6 +31,12 @@ from fluid_render.runtimes.alluxio.basics import (
 from fluid_render.runtimes.alluxio.hadoop import HadoopConfig, hadoop_config
 from fluid_render.runtimes.alluxio.mounts import Mounts, plan_mounts
 from fluid_render.runtimes.alluxio.names import Names, object_names
+from fluid_render.runtimes.alluxio.ports import (
+    STATIC_PORTS,
+    master_replicas,
+    needed_ports,
+    uses_host_network,
+)
 from fluid_render.runtimes.alluxio.tieredstore import Tier, plan_tiers
 from fluid_render.runtimes.alluxio.values import (
     Image,
