@@ -15,6 +15,7 @@ from fluid_render.plan.naming import dataset_id, fit, label_key
 from fluid_render.runtimes.alluxio.basics import parse_backup_path
 from fluid_render.runtimes.alluxio.planner import plan_values
 from fluid_render.runtimes.alluxio.ports import needed_ports
+from fluid_render.runtimes.alluxio.tieredstore import tier_quota
 from fluid_render.runtimes.alluxio.values import Values
 from fluid_render.validate import validate
 
@@ -79,8 +80,8 @@ def test_quantity_bytes(text: str, amount: int) -> None:
 
 
 def test_tier_quota_spelling() -> None:
-    assert quantity.tier_quota(3 * 1024**3) == "3GB"
-    assert quantity.tier_quota(200 * 10**9) == "195312500KB"
+    assert tier_quota(3 * 1024**3) == "3GB"
+    assert tier_quota(200 * 10**9) == "195312500KB"
 
 
 def test_over_long_names_get_a_stable_hash() -> None:

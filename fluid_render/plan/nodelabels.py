@@ -55,12 +55,13 @@ def cache_affinity(node_selector: dict[str, str], affinity: dict[str, Any]) -> d
     return merged
 
 
-RUNTIME_TYPE = "alluxio"
 RUNTIME_CATEGORY = "Accelerate"
 
 
 def sync_plan(
     *,
+    kind: str,
+    runtime_type: str,
     namespace: str,
     name: str,
     labels: dict[str, str],
@@ -83,16 +84,18 @@ def sync_plan(
     `runtime.masterReplicas` is `spec.master.replicas` as given (0 when unset), which is what
     upstream writes into `Dataset.status.runtimes` (`pkg/utils/dataset/lifecycle`), and
     `dataset.mounts` is the mount list `Dataset.status.mounts` copies when the dataset binds,
-    `runtime.cacheAffinity` what `AlluxioRuntime.status.cacheAffinity` holds.
+    `runtime.cacheAffinity` what the runtime's `status.cacheAffinity` holds.
     """
+    # Long: the plan's JSON document written out key by key, in the format the syncer reads
+    # (`fluid_render/sync/plan.py`); nothing is computed here.
     service = f"{master_services[0]}.{namespace}"
     plan: dict[str, Any] = {
         "format": SYNC_PLAN_FORMAT,
         "runtime": {
-            "kind": "AlluxioRuntime",
+            "kind": kind,
             "namespace": namespace,
             "name": name,
-            "type": RUNTIME_TYPE,
+            "type": runtime_type,
             "category": RUNTIME_CATEGORY,
             "masterReplicas": master_replicas,
             "cacheAffinity": worker_affinity,

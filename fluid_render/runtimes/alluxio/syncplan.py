@@ -36,6 +36,8 @@ def node_labels(
 
 def plan_sync(c: Context, worker: WorkerValues, api_gateway: bool) -> str:
     plan = sync_plan(
+        kind="AlluxioRuntime",
+        runtime_type="alluxio",
         namespace=c.namespace,
         name=c.name,
         labels=node_labels(c.namespace, c.name, c.tiers, exclusive=worker.placement == "Exclusive"),

@@ -76,12 +76,12 @@ def plan_tiers(spec: Spec[AlluxioRuntime], problems: list[Problem]) -> tuple[Tie
         full = [f"{p.rstrip('/')}/{spec.namespace}/{spec.name}" for p in paths]
         if level.quota_list is not None:
             written = [q.strip() for q in level.quota_list.split(",")]
-            quotas = [quantity.alluxio_size(q) for q in written]
+            quotas = [alluxio_size(q) for q in written]
             amounts = [quantity.to_bytes(q) for q in written]
         else:
             assert level.quota is not None  # the model requires quota or quotaList
             each = quantity.to_bytes(level.quota) // len(paths)
-            quotas = [quantity.tier_quota(each)] * len(paths)
+            quotas = [tier_quota(each)] * len(paths)
             amounts = [each] * len(paths)
         empty_dir = level.volume_type == "emptyDir"
         medium: str = level.medium_type
@@ -116,3 +116,13 @@ def plan_tiers(spec: Spec[AlluxioRuntime], problems: list[Problem]) -> tuple[Tie
 def memory_bytes(tiers: tuple[Tier, ...]) -> int:
     """What one worker caches in memory: the sum of the MEM tier's per-path quotas."""
     return sum(sum(t.path_bytes) for t in tiers if t.alias == "MEM")
+
+
+def tier_quota(amount: int) -> str:
+    """Alluxio's spelling of a per-path tier quota: binary canonical form with `i` turned to `B`."""
+    return alluxio_size(quantity.canonical(amount, binary=True))
+
+
+def alluxio_size(text: str) -> str:
+    """`3Gi` -> `3GB`: Alluxio reads binary sizes with a `B` suffix."""
+    return text[:-1] + "B" if text.endswith("i") else text
