@@ -18,7 +18,6 @@ import click
 from fluid_render import __version__
 from fluid_render.api.names import namespace_problem
 from fluid_render.emit import (
-    LockUpdate,
     output_problem,
     publish_stream,
     publish_tree,
@@ -26,13 +25,13 @@ from fluid_render.emit import (
     write_files,
 )
 from fluid_render.errors import BuildError, ExitStatus
-from fluid_render.load import load_inputs, read_file, read_texts
+from fluid_render.load import load_inputs, read_texts
+from fluid_render.lockfile import frozen, lock_update, read_lock
 from fluid_render.pipeline import build as run_build
-from fluid_render.plan.lock import parse_lock
-from fluid_render.plan.operations import KUBECTL_IMAGE
-from fluid_render.plan.ports import Lock, PortRange
+from fluid_render.plan.ports import PortRange
 from fluid_render.project import Options, Output, render_project
 from fluid_render.render import Manifest
+from fluid_render.runtimes.protocol import KUBECTL_IMAGE
 from fluid_render.sync.command import sync
 
 DEFAULT_LOCK = "fluid-render.lock"
@@ -291,28 +290,16 @@ def build(
     unwritable = output_problem(output, inputs, lock_path) if output is not None else None
     if unwritable:
         raise click.UsageError(unwritable)
-    try:
-        result = _render(inputs, settings)
-        if frozen_lock and result.lock_changed:
-            _fail(
-                [
-                    f"{lock_path}: out of date; run `fluid-render build` without --frozen-lock "
-                    "and commit the lock file"
-                ]
-            )
-        if check:
-            _check(result.manifests, kube_version)
-        lock_update = None
-        if result.lock_changed and result.new_lock is not None:
-            lock_update = LockUpdate(lock_path, result.new_lock)
-        if output is not None:
-            publish_tree(output, result.files(), lock_update)
-        else:
-            publish_stream(result.stream(), sys.stdout, lock_update)
-    except BuildError as error:
-        _fail([str(p) for p in error.problems])
-    except OSError as error:
-        _fail_unless_pipe(error)
+    result = _render(inputs, settings)
+    if frozen_lock:
+        frozen(lock_path, result.lock_changed)
+    if check:
+        _check(result.manifests, kube_version)
+    update = lock_update(lock_path, result.new_lock, result.lock_changed)
+    if output is not None:
+        publish_tree(output, result.files(), update)
+    else:
+        publish_stream(result.stream(), sys.stdout, update)
 
 
 @main.command(name="check")
@@ -342,17 +329,12 @@ def check_command(
         version_mismatch,
     )
 
-    try:
-        result = _render(inputs, settings)
-        mismatch = version_mismatch(output)
-        files = result.files()
-        changes = [] if mismatch else compare_trees(read_folder(output, files), in_memory(files))
-        stale_lock = settings["lock_path"] if result.lock_changed else None
-        report = check_report(output, changes, mismatch, stale_lock)
-    except BuildError as error:
-        _fail([str(p) for p in error.problems])
-    except OSError as error:
-        _fail_unless_pipe(error)
+    result = _render(inputs, settings)
+    mismatch = version_mismatch(output)
+    files = result.files()
+    changes = [] if mismatch else compare_trees(read_folder(output, files), in_memory(files))
+    stale_lock = settings["lock_path"] if result.lock_changed else None
+    report = check_report(output, changes, mismatch, stale_lock)
     if report:
         click.echo("".join(f"{line}\n" for line in report), err=True, nl=False)
         sys.exit(ExitStatus.ERROR)
@@ -380,18 +362,13 @@ def diff_command(
 
     if (output is None) == (revisions is None):
         raise click.UsageError("give either -o DIR or --rev A..B")
-    try:
-        if revisions is not None:
-            old, new = _revision_trees(inputs, settings, revisions)
-        else:
-            assert output is not None
-            files = _render(inputs, settings).files()
-            old, new = read_folder(output, files), in_memory(files)
-        sys.stdout.write(unified_diff(compare_trees(old, new), colour=sys.stdout.isatty()))
-    except BuildError as error:
-        _fail([str(p) for p in error.problems])
-    except OSError as error:
-        _fail_unless_pipe(error)
+    if revisions is not None:
+        old, new = _revision_trees(inputs, settings, revisions)
+    else:
+        assert output is not None
+        files = _render(inputs, settings).files()
+        old, new = read_folder(output, files), in_memory(files)
+    sys.stdout.write(unified_diff(compare_trees(old, new), colour=sys.stdout.isatty()))
 
 
 def _revision_trees(
@@ -445,35 +422,29 @@ def inject(
 
     if in_place and "-" in apps:
         raise click.UsageError("--in-place cannot rewrite stdin")
-    try:
-        lock_text = read_file(lock_path) if lock_path.is_file() else None
-        result = run_build(
-            load_inputs([specs]),
-            lock=parse_lock(lock_text, str(lock_path)) if lock_text is not None else Lock(),
-            lock_source=str(lock_path),
-            port_range=PortRange(20000, 25000),
-            namespace=namespace,
-            passthrough=True,
-        )
-        facts = facts_from_build(
-            result.manifests,
-            result.passthrough,
-            namespace=namespace,
-            strict=strict,
-            prefer_nodes_without_cache=prefer_nodes_without_cache,
-        )
-        files = inject_documents(read_texts(apps), facts)
-        for warning in (w for file in files for w in file.warnings):
-            click.echo(f"warning: {warning}", err=True)
-        if not in_place:
-            sys.stdout.write(injected_stream(files))
-        if in_place:
-            remove_stale_temps(Path(file.source).parent for file in files)
-            write_files({Path(f.source): f.text for f in files if f.changed})
-    except BuildError as error:
-        _fail([str(p) for p in error.problems])
-    except OSError as error:
-        _fail_unless_pipe(error)
+    result = run_build(
+        load_inputs([specs]),
+        lock=read_lock(lock_path).lock,
+        lock_source=str(lock_path),
+        port_range=PortRange(20000, 25000),
+        namespace=namespace,
+        passthrough=True,
+    )
+    facts = facts_from_build(
+        result.manifests,
+        result.passthrough,
+        namespace=namespace,
+        strict=strict,
+        prefer_nodes_without_cache=prefer_nodes_without_cache,
+    )
+    files = inject_documents(read_texts(apps), facts)
+    for warning in (w for file in files for w in file.warnings):
+        click.echo(f"warning: {warning}", err=True)
+    if not in_place:
+        sys.stdout.write(injected_stream(files))
+    if in_place:
+        remove_stale_temps(Path(file.source).parent for file in files)
+        write_files({Path(f.source): f.text for f in files if f.changed})
 
 
 _SCHEMAS = ("dataset", "alluxioruntime", "dataload", "databackup")
@@ -500,13 +471,6 @@ def _check(manifests: list[Manifest], kube_version: str) -> None:
             err=True,
         )
         sys.exit(ExitStatus.USAGE)
-
-
-def _fail_unless_pipe(error: OSError) -> NoReturn:
-    """A file that cannot be read or written; a closed stdout is the guard's to handle."""
-    if isinstance(error, BrokenPipeError):
-        raise error
-    _fail([_os_error(error)])
 
 
 def _fail(lines: list[str]) -> NoReturn:

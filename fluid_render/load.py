@@ -227,12 +227,21 @@ def parse_documents(text: str, source: str, budget: Budget | None = None) -> lis
     return documents
 
 
+def marked_error(error: Any) -> tuple[Any, str]:
+    """Where a marked YAML error (PyYAML's or ruamel.yaml's, alike) happened, as its mark
+    (0-based line and column, or None), and what to tell the user."""
+    return (
+        error.problem_mark or error.context_mark,
+        f"invalid YAML: {error.problem or error.context}",
+    )
+
+
 def yaml_problem(error: yaml.YAMLError, source: str, text: str) -> Problem:
     """libyaml's error where it happened; a reader error (a control character) has an offset."""
     if isinstance(error, yaml.MarkedYAMLError):
-        mark = error.problem_mark or error.context_mark
+        mark, message = marked_error(error)
         where = Position(source, mark.line + 1, mark.column + 1) if mark else Position(source, 1, 1)
-        return Problem(where, "", f"invalid YAML: {error.problem or error.context}")
+        return Problem(where, "", message)
     if isinstance(error, yaml.reader.ReaderError):
         line = text.count("\n", 0, error.position) + 1
         column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1

@@ -7,34 +7,27 @@ import ctypes.util
 import os
 import signal
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.pool import Pool
 
 from fluid_render.bind import Bundle, bind
 from fluid_render.errors import BuildError, Position, Problem, fail_if
 from fluid_render.load import Document
-from fluid_render.plan.hadoop import ConfigMapKeys, config_map_keys
-from fluid_render.plan.nodelabels import plan_operation, with_operations
-from fluid_render.plan.operations import (
-    KUBECTL_IMAGE,
-    Key,
-    Operation,
-    Order,
-    order_operations,
-    plan_operations,
-)
+from fluid_render.objects import MANAGED_BY
+from fluid_render.plan.configmaps import ConfigMapKeys, config_map_keys
 from fluid_render.plan.placement import check_placement
 from fluid_render.plan.ports import Lock, PortRange, allocate, runtime_key
-from fluid_render.plan.values import MANAGED_BY, Values, plan_values
 from fluid_render.render import (
     Manifest,
     environment,
-    render_operation,
+    render_group,
     render_operation_access,
-    render_runtime,
     scripts,
 )
+from fluid_render.runtimes.alluxio.ordering import order_operations
+from fluid_render.runtimes.protocol import KUBECTL_IMAGE, Key, Order, PlanInputs
+from fluid_render.runtimes.registry import runtime_of
 from fluid_render.validate import validate
 
 
@@ -59,8 +52,9 @@ def build(
     """Validate, bind, plan and render; every stage reports all of its problems at once."""
     validated = validate(documents, namespace, passthrough)
     bundles = bind(validated.specs)
+    needs = [runtime_of(b).port_needs(b.runtime) for b in bundles]
     ports, new_lock = allocate(
-        [b.runtime for b in bundles], lock, port_range, Position(lock_source, 1, 1)
+        [n for n in needs if n is not None], lock, port_range, Position(lock_source, 1, 1)
     )
     fail_if(check_placement(bundles))
     orders, warnings = order_operations(bundles, scripts())
@@ -109,34 +103,21 @@ def _render_range(start: int, end: int) -> tuple[list[Manifest], list[Problem]]:
     manifests: list[Manifest] = []
     problems: list[Problem] = []
     for bundle in _work.bundles[start:end]:
+        inputs = PlanInputs(
+            ports=_work.ports.get(runtime_key(bundle.namespace, bundle.name), {}),
+            config_maps=_work.config_maps,
+            orders=_work.orders,
+            scripts=scripts(),
+            kubectl_image=_work.kubectl_image,
+        )
         try:
-            ports = _work.ports.get(runtime_key(bundle.namespace, bundle.name), {})
-            values = plan_values(bundle, ports, _work.config_maps)
-            operations = plan_operations(
-                bundle, values, _work.orders, scripts(), _work.kubectl_image
-            )
+            planned = runtime_of(bundle).plan(bundle, inputs)
         except BuildError as error:
             problems += error.problems
             continue
-        manifests += render_runtime(_with_operations(values, operations))
-        for operation in operations:
-            manifests += render_operation(operation)
+        for group in planned.groups:
+            manifests += render_group(group)
     return manifests, problems
-
-
-def _with_operations(values: Values, operations: Sequence[Operation]) -> Values:
-    """The runtime's sync plan names the Jobs of its operations, so the syncer reports them."""
-    entries = [
-        plan_operation(
-            op.kind,
-            op.name,
-            "CronJob" if op.cron else "Job",
-            op.job_name,
-            op.object["spec"].get("backupPath") if op.kind == "DataBackup" else None,
-        )
-        for op in operations
-    ]
-    return replace(values, sync_plan=with_operations(values.sync_plan, entries))
 
 
 def _render_all(

@@ -13,12 +13,13 @@ from pathlib import Path
 from fluid_render.emit import OutputFile, stream, tree
 from fluid_render.errors import Problem
 from fluid_render.helmchart import charts
-from fluid_render.load import Document, load_inputs, read_file
+from fluid_render.load import Document, load_inputs
+from fluid_render.lockfile import read_lock
 from fluid_render.pipeline import build
-from fluid_render.plan.lock import parse_lock, render_lock
-from fluid_render.plan.operations import KUBECTL_IMAGE
-from fluid_render.plan.ports import Lock, PortRange
+from fluid_render.plan.lock import render_lock
+from fluid_render.plan.ports import PortRange
 from fluid_render.render import Manifest
+from fluid_render.runtimes.protocol import KUBECTL_IMAGE
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,11 @@ def render_project(inputs: Sequence[str], options: Options) -> Output:
     """Load, build and (with `inject`) mutate the copied documents; raises BuildError."""
     from fluid_render.inject import facts_from_build, inject_passthrough, order_after_datasets
 
-    old_lock = read_file(options.lock_path) if options.lock_path.is_file() else None
-    lock = parse_lock(old_lock, str(options.lock_path)) if old_lock is not None else Lock()
+    found = read_lock(options.lock_path)
+    old_lock = found.text
     result = build(
         load_inputs(inputs),
-        lock=lock,
+        lock=found.lock,
         lock_source=str(options.lock_path),
         port_range=options.port_range,
         namespace=options.namespace,

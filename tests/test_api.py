@@ -1682,7 +1682,7 @@ def _quantity(value: Any) -> float:
     number = re.match(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", text)
     assert number is not None
     suffix = text[number.end() :]
-    if suffix[:1] in ("e", "E"):
+    if re.fullmatch(r"[eE][+-]?[0-9]+", suffix):  # an exponent; a bare `E` is exa
         amount = float(number.group(0) + suffix)
     else:
         scale = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}

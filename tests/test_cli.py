@@ -249,15 +249,15 @@ def test_validate_reports_invalid_objects(monkeypatch: pytest.MonkeyPatch, specs
     """The check itself can fail: a rendered object with an unknown field is reported."""
     import fluid_render.render as render
 
-    original = render.render_runtime
+    original = render.render_group
 
-    def broken(values: object) -> list[render.Manifest]:
-        manifests = original(values)  # type: ignore[arg-type]
+    def broken(group: object) -> list[render.Manifest]:
+        manifests = original(group)  # type: ignore[arg-type]
         first = manifests[-1]
         bad = first.text.replace("spec:\n", "spec:\n  replicaz: 1\n", 1)
         return [*manifests[:-1], render.Manifest(**{**first.__dict__, "text": bad})]
 
-    monkeypatch.setattr("fluid_render.pipeline.render_runtime", broken)
+    monkeypatch.setattr("fluid_render.pipeline.render_group", broken)
     code, out, err = build(specs, "--validate")
     assert code == 1 and out == ""
     assert "PersistentVolumeClaim/default/alpha: spec: Additional properties" in err

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from fluid_render.check import parse_manifest
 from fluid_render.load import parse_documents
 from fluid_render.pipeline import build
-from fluid_render.plan.mounts import table_field
 from fluid_render.plan.ports import Lock, PortRange
+from fluid_render.runtimes.alluxio.mounts import table_field
 
 NASTY = st.one_of(
     st.text(st.characters(exclude_categories=("Cs",)), max_size=30),

@@ -29,6 +29,7 @@ from fluid_render.limits import (
 )
 from fluid_render.load import load_inputs, parse_documents
 from fluid_render.plan.lock import parse_lock
+from fluid_render.runtimes.registry import PORT_NAMES
 
 # Rejecting a bomb composes its few KB of text and nothing more (about 30 KB measured);
 # expanding even the smallest bomb below (MAX_NODES nodes) would take hundreds of MB.
@@ -93,7 +94,7 @@ def test_alias_bombs_in_inject_inputs_are_rejected_before_ruamel_reads_them(
 def test_alias_bomb_in_the_lock_is_rejected() -> None:
     text = bomb(10, 7).replace("data:", "runtimes:")
     with pytest.raises(BuildError, match=r"^lock:\d+:\d+: limit: the inputs hold more than"):
-        parse_lock(text, "lock")
+        parse_lock(text, "lock", PORT_NAMES)
 
 
 def test_alias_bomb_in_a_passthrough_file_is_rejected(tmp_path: Path) -> None:
@@ -249,10 +250,12 @@ def test_a_file_that_is_not_utf8_is_a_positioned_error(tmp_path: Path) -> None:
 def test_lock_keys_are_a_namespace_and_a_name(key: str) -> None:
     text = f"version: 1\nruntimes:\n  {key!r}:\n    master.rpc: 20000\n"
     with pytest.raises(BuildError, match=r"^lock:3:3: key must be <namespace>/<name>"):
-        parse_lock(text, "lock")
+        parse_lock(text, "lock", PORT_NAMES)
 
 
 def test_a_lock_key_of_the_longest_names_is_read() -> None:
     key = "n" * 63 + "/" + "a" * 63
-    lock = parse_lock(f"version: 1\nruntimes:\n  {key}:\n    master.rpc: 20000\n", "lock")
+    lock = parse_lock(
+        f"version: 1\nruntimes:\n  {key}:\n    master.rpc: 20000\n", "lock", PORT_NAMES
+    )
     assert lock.runtimes == {key: {"master.rpc": 20000}}

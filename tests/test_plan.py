@@ -10,10 +10,13 @@ from fluid_render.bind import bind
 from fluid_render.errors import BuildError
 from fluid_render.load import parse_documents
 from fluid_render.plan import quantity
-from fluid_render.plan.hadoop import ConfigMapKeys
+from fluid_render.plan.configmaps import ConfigMapKeys
 from fluid_render.plan.naming import dataset_id, fit, label_key
-from fluid_render.plan.ports import needed_ports
-from fluid_render.plan.values import Values, parse_backup_path, plan_values
+from fluid_render.runtimes.alluxio.basics import parse_backup_path
+from fluid_render.runtimes.alluxio.planner import plan_values
+from fluid_render.runtimes.alluxio.ports import needed_ports
+from fluid_render.runtimes.alluxio.tieredstore import tier_quota
+from fluid_render.runtimes.alluxio.values import Values
 from fluid_render.validate import validate
 
 DATASET = """apiVersion: data.fluid.io/v1alpha1
@@ -77,8 +80,8 @@ def test_quantity_bytes(text: str, amount: int) -> None:
 
 
 def test_tier_quota_spelling() -> None:
-    assert quantity.tier_quota(3 * 1024**3) == "3GB"
-    assert quantity.tier_quota(200 * 10**9) == "195312500KB"
+    assert tier_quota(3 * 1024**3) == "3GB"
+    assert tier_quota(200 * 10**9) == "195312500KB"
 
 
 def test_over_long_names_get_a_stable_hash() -> None:
@@ -92,7 +95,7 @@ def test_over_long_names_get_a_stable_hash() -> None:
     assert key.startswith("fluid.io/s-alluxio-aaaa") and len(key.split("/")[1]) < 63
 
 
-# -------------------------------------------------------------------- tiers (3.6)
+# -------------------------------------------------------------------- tiers
 def test_tier_levels_are_numbered_by_medium_and_suffixed_by_dataset() -> None:
     values = plan(
         runtime='{"tieredstore": {"levels": ['
@@ -104,7 +107,7 @@ def test_tier_levels_are_numbered_by_medium_and_suffixed_by_dataset() -> None:
     assert "level1.dirs.path=/a/team-a/demo,/b/team-a/demo" in opts
     assert "level1.dirs.quota=2GB,1GB" in opts and "level1.dirs.mediumtype=SSD,SSD" in opts
     assert "level0.alias=MEM" in opts
-    names = [v["name"] for v in values.worker_pod.volumes]
+    names = [v["name"] for v in values.worker.pod.volumes]
     assert names == ["ssd-0", "ssd-1", "mem"]
 
 
@@ -119,7 +122,7 @@ def test_quota_is_split_over_paths() -> None:
 # -------------------------------------------------------------------- worker/fuse memory
 def test_worker_memory_request_is_raised_to_the_mem_tier() -> None:
     values = plan()
-    assert values.worker.resources == {"requests": {"memory": "4Gi"}}
+    assert values.worker.container.resources == {"requests": {"memory": "4Gi"}}
     assert "-Dalluxio.worker.memory.size=4Gi" in values.config["ALLUXIO_WORKER_JAVA_OPTS"]
 
 
@@ -130,13 +133,13 @@ def test_worker_memory_limit_below_the_mem_tier_is_an_error() -> None:
 
 def test_fuse_memory_limit_grows_by_the_mem_tier() -> None:
     runtime = MEM[:-1] + ', "fuse": {"resources": {"limits": {"memory": "16Gi"}}}}'
-    assert plan(runtime=runtime).fuse.resources == {"limits": {"memory": "20Gi"}}
-    assert plan().fuse.resources == {}
+    assert plan(runtime=runtime).fuse.container.resources == {"limits": {"memory": "20Gi"}}
+    assert plan().fuse.container.resources == {}
 
 
-# -------------------------------------------------------------------- fuse args (3.10)
+# -------------------------------------------------------------------- fuse args
 def test_default_fuse_args_for_a_read_only_web_dataset() -> None:
-    assert plan().fuse_args == [
+    assert plan().fuse.args == [
         "fuse",
         "--fuse-opts=kernel_cache,ro,attr_timeout=7200,entry_timeout=7200,allow_other,max_readahead=0",
         "/runtime-mnt/alluxio/team-a/demo/alluxio-fuse",
@@ -147,14 +150,14 @@ def test_default_fuse_args_for_a_read_only_web_dataset() -> None:
 def test_user_fuse_args_still_get_the_mount_path_on_new_images() -> None:
     """optimizeDefaultFuse appends the mount point after the user's args too (image >= 2.8)."""
     runtime = '{"fuse": {"args": ["fuse", "--fuse-opts=kernel_cache,ro"]}}'
-    assert plan(runtime=runtime).fuse_args == [
+    assert plan(runtime=runtime).fuse.args == [
         "fuse",
         "--fuse-opts=kernel_cache,ro,allow_other",  # no max_readahead=0: the user chose
         "/runtime-mnt/alluxio/team-a/demo/alluxio-fuse",
         "/",
     ]
     old = '{"fuse": {"imageTag": "2.7.4", "args": ["fuse", "--fuse-opts=allow_root"]}}'
-    assert plan(runtime=old).fuse_args == ["fuse", "--fuse-opts=allow_root"]
+    assert plan(runtime=old).fuse.args == ["fuse", "--fuse-opts=allow_root"]
 
 
 def test_fuse_args_for_owner_rw_and_old_images() -> None:
@@ -164,8 +167,8 @@ def test_fuse_args_for_owner_rw_and_old_images() -> None:
     )
     runtime = '{"fuse": {"imageTag": "release-2.7.2-SNAPSHOT-3714f2b"}}'
     values = plan(dataset, runtime)
-    assert values.fuse_args == ["fuse", "--fuse-opts=kernel_cache,rw,uid=7,gid=8,allow_other"]
-    assert env(values.fuse)["MOUNT_POINT"] == values.fuse_mount_path
+    assert values.fuse.args == ["fuse", "--fuse-opts=kernel_cache,rw,uid=7,gid=8,allow_other"]
+    assert env(values.fuse.container)["MOUNT_POINT"] == values.fuse.mount_path
 
 
 def test_unparseable_fuse_tag_is_an_error() -> None:
@@ -174,7 +177,7 @@ def test_unparseable_fuse_tag_is_an_error() -> None:
     )
 
 
-# -------------------------------------------------------------------- properties (3.4)
+# -------------------------------------------------------------------- properties
 def test_property_precedence() -> None:
     runtime = (
         '{"properties": {"alluxio.user.file.replication.max": "9", '
@@ -239,7 +242,7 @@ def test_ha_masters_use_the_embedded_journal() -> None:
     opts = values.config["ALLUXIO_JAVA_OPTS"]
     assert "-Dalluxio.master.journal.type=EMBEDDED" in opts.split(" ")[-60:]
     assert "demo-master-0:20009,demo-master-1:20009,demo-master-2:20009" in opts
-    assert values.master_services == ["demo-master-0", "demo-master-1", "demo-master-2"]
+    assert values.master.services == ["demo-master-0", "demo-master-1", "demo-master-2"]
 
 
 # -------------------------------------------------------------------- mounts and secrets
@@ -262,7 +265,7 @@ def test_encrypt_options_are_mounted_not_copied() -> None:
     values = plan(dataset)
     assert values.mount_table == "/b s3://b/ --option aws.secretKey=/etc/fluid/secrets/keys/sk\n"
     assert {"name": "alluxio-mount-secret-keys", "secret": {"secretName": "keys"}} in (
-        values.master_pod.volumes
+        values.master.pod.volumes
     )
 
 
@@ -274,9 +277,12 @@ def test_native_mounts_become_volumes() -> None:
     values = plan(dataset)
     assert values.mount_table == ""
     assert {"name": "share", "mountPath": "/underFSStorage/a", "subPath": "sub/dir"} in (
-        values.master.volume_mounts
+        values.master.container.volume_mounts
     )
-    assert {"name": "x", "mountPath": "/underFSStorage/deep/x"} in values.worker.volume_mounts
+    assert {
+        "name": "x",
+        "mountPath": "/underFSStorage/deep/x",
+    } in values.worker.container.volume_mounts
 
 
 def test_backup_paths() -> None:
@@ -288,10 +294,10 @@ def test_backup_paths() -> None:
 def test_exclusive_and_shared_placement() -> None:
     assert (
         "requiredDuringSchedulingIgnoredDuringExecution"
-        in plan().worker_pod.affinity["podAntiAffinity"]
+        in plan().worker.pod.affinity["podAntiAffinity"]
     )
     shared = plan('{"placement": "Shared", "mounts": [{"mountPoint": "s3://b/", "name": "b"}]}')
-    anti = shared.worker_pod.affinity["podAntiAffinity"]
+    anti = shared.worker.pod.affinity["podAntiAffinity"]
     assert anti["preferredDuringSchedulingIgnoredDuringExecution"][0]["weight"] == 50
 
 
@@ -301,7 +307,7 @@ def test_pv_capacity_and_node_affinity() -> None:
     assert values.volume.capacity == "100Pi"
     terms = values.volume.node_affinity["required"]["nodeSelectorTerms"]  # type: ignore[index]
     assert [e["key"] for e in terms[0]["matchExpressions"]] == ["a", "b"]
-    assert values.fuse_pod.node_selector == {"a": "1", "b": "2", "fluid.io/f-team-a-demo": "true"}
+    assert values.fuse.pod.node_selector == {"a": "1", "b": "2", "fluid.io/f-team-a-demo": "true"}
 
 
 def test_metadata_list_key_order_does_not_reach_the_output() -> None:
@@ -347,7 +353,7 @@ def _hadoop(keys: frozenset[str] | None) -> Values:
 
 
 def _hdfs(values: Values) -> tuple[dict[str, Any], str]:
-    (volume,) = [v for v in values.master_pod.volumes if v["name"] == "hdfs-confs"]
+    (volume,) = [v for v in values.master.pod.volumes if v["name"] == "hdfs-confs"]
     opts = values.config["ALLUXIO_JAVA_OPTS"].split(" ")
     (files,) = [o for o in opts if o.startswith("-Dalluxio.underfs.hdfs.configuration=")]
     return volume["configMap"], files.partition("=")[2]
@@ -378,7 +384,7 @@ def test_hadoop_config_without_either_file_is_an_error() -> None:
 
 
 def test_config_map_keys_of_odd_passthrough_documents() -> None:
-    from fluid_render.plan.hadoop import config_map_keys
+    from fluid_render.plan.configmaps import config_map_keys
 
     text = (
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: 5\n---\n"

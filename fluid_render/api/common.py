@@ -104,7 +104,7 @@ LabelMap = dict[LabelKey, Annotated[StrictStr, Pattern(LABEL_VALUE, LABEL_VALUE_
 """Labels as the API server accepts them, so a bad one fails the build, not the sync."""
 
 BACKUP_LOCATION_PATTERN = r"^(local|pvc)://.*$"
-"""Backup and restore locations upstream can parse (section 7.3 of the reference)."""
+"""Backup and restore locations upstream can parse (`pkg/utils`, `ParseBackupRestorePath`)."""
 
 DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"

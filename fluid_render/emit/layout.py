@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 
 from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.load import Document
+from fluid_render.objects import KIND_ORDER
 from fluid_render.render import Manifest
 
 KUSTOMIZATION = "kustomization.yaml"
@@ -23,30 +24,6 @@ CLUSTER_FOLDER = "_cluster"
 class OutputFile:
     path: PurePosixPath
     text: str
-
-
-KIND_ORDER = {
-    kind: index
-    for index, kind in enumerate(
-        (
-            "Dataset",
-            "AlluxioRuntime",
-            "DataLoad",
-            "DataBackup",
-            "ServiceAccount",
-            "Role",
-            "RoleBinding",
-            "ConfigMap",
-            "Service",
-            "StatefulSet",
-            "DaemonSet",
-            "PersistentVolume",
-            "PersistentVolumeClaim",
-            "Job",
-            "CronJob",
-        )
-    )
-}
 
 
 def ordered(manifests: Iterable[Manifest]) -> list[Manifest]:

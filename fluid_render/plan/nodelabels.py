@@ -1,4 +1,5 @@
-"""The node-label plan: which labels the nodes of a runtime's workers carry (upstream 5).
+"""The node-label plan: which labels the nodes of a runtime's workers carry
+(upstream `pkg/ddc/alluxio/node.go`, `label.go`).
 
 Upstream's controller computes and applies these labels at run time. Here the compiler writes
 the rules into git (a ConfigMap per runtime, so every change shows in a diff) and the syncer
@@ -11,15 +12,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fluid_render.plan.naming import LABEL_LIMIT, fit, label_key
-from fluid_render.plan.tieredstore import Tier
+from fluid_render.plan.naming import label_key
 
 DATASET_NUM = "fluid.io/dataset-num"
 EXCLUSIVE = "fluid_exclusive"
 PLAN_LABEL = "fluid-render.io/plan"
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
-# What the chart caches when the spec has no tiers (3.6): MEM, 1G.
-DEFAULT_CAPACITY = 10**9
 
 
 def capacity(amount: float) -> str:
@@ -32,28 +30,6 @@ def capacity(amount: float) -> str:
         amount /= 1024
         index += 1
     return f"{amount:.4g}{_UNITS[index]}"
-
-
-def node_labels(
-    namespace: str, name: str, tiers: tuple[Tier, ...], exclusive: bool
-) -> dict[str, str]:
-    """The labels of every node running one of this runtime's workers, sorted by key."""
-    labels = {
-        label_key("fluid.io/s-alluxio-", namespace, name): "true",
-        label_key("fluid.io/s-", namespace, name): "true",
-    }
-    if exclusive:
-        labels[EXCLUSIVE] = fit(f"{namespace}_{name}", LABEL_LIMIT - 1)
-    memory = sum(sum(t.path_bytes) for t in tiers if t.alias == "MEM")
-    disk = sum(sum(t.path_bytes) for t in tiers if t.alias != "MEM")
-    if not any(t.path_bytes for t in tiers):
-        memory = DEFAULT_CAPACITY
-    if memory:
-        labels[label_key("fluid.io/s-h-alluxio-m-", namespace, name)] = capacity(memory)
-    if disk:
-        labels[label_key("fluid.io/s-h-alluxio-d-", namespace, name)] = capacity(disk)
-    labels[label_key("fluid.io/s-h-alluxio-t-", namespace, name)] = capacity(memory + disk)
-    return dict(sorted(labels.items()))
 
 
 SYNC_PLAN_FORMAT = 1
@@ -79,12 +55,13 @@ def cache_affinity(node_selector: dict[str, str], affinity: dict[str, Any]) -> d
     return merged
 
 
-RUNTIME_TYPE = "alluxio"
 RUNTIME_CATEGORY = "Accelerate"
 
 
 def sync_plan(
     *,
+    kind: str,
+    runtime_type: str,
     namespace: str,
     name: str,
     labels: dict[str, str],
@@ -107,16 +84,18 @@ def sync_plan(
     `runtime.masterReplicas` is `spec.master.replicas` as given (0 when unset), which is what
     upstream writes into `Dataset.status.runtimes` (`pkg/utils/dataset/lifecycle`), and
     `dataset.mounts` is the mount list `Dataset.status.mounts` copies when the dataset binds,
-    `runtime.cacheAffinity` what `AlluxioRuntime.status.cacheAffinity` holds.
+    `runtime.cacheAffinity` what the runtime's `status.cacheAffinity` holds.
     """
+    # Long: the plan's JSON document written out key by key, in the format the syncer reads
+    # (`fluid_render/sync/plan.py`); nothing is computed here.
     service = f"{master_services[0]}.{namespace}"
     plan: dict[str, Any] = {
         "format": SYNC_PLAN_FORMAT,
         "runtime": {
-            "kind": "AlluxioRuntime",
+            "kind": kind,
             "namespace": namespace,
             "name": name,
-            "type": RUNTIME_TYPE,
+            "type": runtime_type,
             "category": RUNTIME_CATEGORY,
             "masterReplicas": master_replicas,
             "cacheAffinity": worker_affinity,

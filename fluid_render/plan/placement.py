@@ -1,4 +1,5 @@
-"""Placement checks across datasets: worker layouts that can never be scheduled (upstream 4.6).
+"""Placement checks across datasets: worker layouts that can never be scheduled (upstream
+`pkg/ddc/alluxio/transform.go`, `transformPlacementMode`).
 
 Exclusive workers take a node each (required anti-affinity on `fluid.io/dataset`); Shared
 workers may share nodes with each other but never with an Exclusive one. When workers are pinned

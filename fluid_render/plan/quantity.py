@@ -25,13 +25,3 @@ def canonical(amount: int, binary: bool) -> str:
         amount //= base
         exponent += 1
     return f"{amount}{suffixes[exponent]}"
-
-
-def tier_quota(amount: int) -> str:
-    """Alluxio's spelling of a per-path tier quota: binary canonical form with `i` turned to `B`."""
-    return alluxio_size(canonical(amount, binary=True))
-
-
-def alluxio_size(text: str) -> str:
-    """`3Gi` -> `3GB`: Alluxio reads binary sizes with a `B` suffix."""
-    return text[:-1] + "B" if text.endswith("i") else text

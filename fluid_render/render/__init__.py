@@ -8,37 +8,29 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import (
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+)
 from jinja2.bccache import Bucket
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from fluid_render.plan.operations import SERVICE_ACCOUNT, Operation
-from fluid_render.plan.values import Values
+from fluid_render.objects import OPERATIONS_FOLDER, SERVICE_ACCOUNT, ObjectGroup, Placed, row
+from fluid_render.render.indent import Indent
 from fluid_render.render.quote import block, quote, to_yaml
 from fluid_render.resources import shipped
 
 FLUX_SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
-OPERATIONS_FOLDER = "_operations"  # namespace-wide objects of data operations
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
-
-# Install order: what a kind needs must exist first (Argo CD applies lower waves first).
-WAVES: Mapping[str, int] = {
-    "Dataset": 0,
-    "AlluxioRuntime": 0,
-    "ConfigMap": 0,
-    "Service": 1,
-    "StatefulSet/master": 1,
-    "StatefulSet/worker": 2,
-    "DaemonSet": 2,
-    "PersistentVolume": 3,
-    "PersistentVolumeClaim": 3,
-}
 
 
 _FLUX_LINE = f"    {FLUX_SUBSTITUTE}: disabled\n"
@@ -54,15 +46,6 @@ class Manifest:
     name: str
     wave: int
     text: str
-
-
-@dataclass(frozen=True)
-class _Object:
-    template: str
-    kind: str
-    name: str
-    wave: int
-    extra: Mapping[str, Any] | None = None
 
 
 def _finalize(value: Any) -> Any:
@@ -98,6 +81,15 @@ class _TemplateCache(FileSystemBytecodeCache):
         with contextlib.suppress(OSError):  # a cache must never fail a build
             super().dump_bytecode(bucket)
 
+    def get_bucket(
+        self, environment: Environment, name: str, filename: str | None, source: str
+    ) -> Bucket:
+        """Keyed by the source as compiled (after the extensions' preprocessing), so a change of
+        an extension never serves code compiled by the old one."""
+        return super().get_bucket(
+            environment, name, filename, environment.preprocess(source, name, filename)
+        )
+
 
 def _template_cache() -> _TemplateCache | None:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -121,6 +113,7 @@ def environment() -> ImmutableSandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=[Indent],
     )
     env.filters["q"] = quote
     env.filters["yaml"] = to_yaml
@@ -158,89 +151,29 @@ def _with_annotations(obj: Mapping[str, Any], annotations: Mapping[str, str]) ->
     return {**obj, "metadata": metadata}
 
 
-def _objects(values: Values) -> list[_Object]:
-    """The objects one runtime consists of, in install order (4.x)."""
-    objects = [
-        _Object("dataset.yaml.j2", "Dataset", values.name, WAVES["Dataset"]),
-        _Object("alluxioruntime.yaml.j2", "AlluxioRuntime", values.name, WAVES["AlluxioRuntime"]),
-        _Object("config.yaml.j2", "ConfigMap", values.config_name, WAVES["ConfigMap"]),
-        _Object("mount-config.yaml.j2", "ConfigMap", values.mount_config_name, WAVES["ConfigMap"]),
-        _Object("sync-plan.yaml.j2", "ConfigMap", values.sync_plan_name, WAVES["ConfigMap"]),
-    ]
-    objects += [
-        _Object(
-            "master-service.yaml.j2",
-            "Service",
-            service,
-            WAVES["Service"],
-            extra={"service": service},
-        )
-        for service in values.master_services
-    ]
-    objects += [
-        _Object(
-            "master-statefulset.yaml.j2",
-            "StatefulSet",
-            values.master_name,
-            WAVES["StatefulSet/master"],
-        ),
-        _Object(
-            "worker-statefulset.yaml.j2",
-            "StatefulSet",
-            values.worker_name,
-            WAVES["StatefulSet/worker"],
-        ),
-        _Object("fuse-daemonset.yaml.j2", "DaemonSet", values.fuse_name, WAVES["DaemonSet"]),
-        _Object(
-            "persistentvolume.yaml.j2",
-            "PersistentVolume",
-            values.volume.pv_name,
-            WAVES["PersistentVolume"],
-        ),
-        _Object(
-            "persistentvolumeclaim.yaml.j2",
-            "PersistentVolumeClaim",
-            values.volume.pvc_name,
-            WAVES["PersistentVolumeClaim"],
-        ),
-    ]
-    return objects
-
-
-def render_operation(op: Operation) -> list[Manifest]:
-    """A DataLoad or DataBackup: its own object, its scripts and its Job (or CronJob)."""
-    job_kind = "CronJob" if op.cron else "Job"
-    objects = [
-        _Object("operation.yaml.j2", op.kind, op.name, WAVES["Dataset"]),
-        _Object("operation-scripts.yaml.j2", "ConfigMap", op.script_name, WAVES["ConfigMap"]),
-        _Object("operation-job.yaml.j2", job_kind, op.job_name, op.wave),
-    ]
-    return _render(objects, {"op": op}, op.namespace, op.dataset)
-
-
 def render_operation_access(namespace: str, labels: Mapping[str, str]) -> list[Manifest]:
     """What lets operations of a namespace wait for each other's Jobs (`kubectl wait`)."""
     objects = [
-        _Object("operations-serviceaccount.yaml.j2", "ServiceAccount", SERVICE_ACCOUNT, 0),
-        _Object("operations-role.yaml.j2", "Role", SERVICE_ACCOUNT, 0),
-        _Object("operations-rolebinding.yaml.j2", "RoleBinding", SERVICE_ACCOUNT, 0),
+        Placed(row("operations-serviceaccount.yaml.j2", "ServiceAccount"), SERVICE_ACCOUNT),
+        Placed(row("operations-role.yaml.j2", "Role"), SERVICE_ACCOUNT),
+        Placed(row("operations-rolebinding.yaml.j2", "RoleBinding"), SERVICE_ACCOUNT),
     ]
     context = {"account": SERVICE_ACCOUNT, "namespace": namespace, "labels": dict(labels)}
     return _render(objects, context, namespace, OPERATIONS_FOLDER)
 
 
-def render_runtime(values: Values) -> list[Manifest]:
-    """Every object of one Dataset + AlluxioRuntime as YAML text."""
-    return _render(_objects(values), {"v": values}, values.namespace, values.name)
+def render_group(group: ObjectGroup) -> list[Manifest]:
+    """Every object of a group (a runtime, an operation) as YAML text."""
+    return _render(group.objects, group.context, group.namespace, group.folder)
 
 
 def _render(
-    objects: list[_Object], base: Mapping[str, Any], namespace: str, folder: str
+    objects: Sequence[Placed], base: Mapping[str, Any], namespace: str, folder: str
 ) -> list[Manifest]:
     env = environment()
     manifests = []
     for obj in objects:
-        template = env.get_template(obj.template)
+        template = env.get_template(obj.row.template)
         context = {**base, **(obj.extra or {})}
         # Flux would expand `${VAR}` in scripts and JVM options into empty strings, so objects
         # holding `${` opt out; rendered once with the annotation, dropped where not needed.
@@ -248,5 +181,5 @@ def _render(
         text = template.render(context, object_annotations=annotations)
         if "${" not in text:
             text = text.replace(_FLUX_LINE, "", 1)
-        manifests.append(Manifest(namespace, folder, obj.kind, obj.name, obj.wave, text))
+        manifests.append(Manifest(namespace, folder, obj.row.kind, obj.name, obj.wave, text))
     return manifests

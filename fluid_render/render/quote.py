@@ -51,10 +51,16 @@ def scalar(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as a YAML scalar")
 
 
+def is_plain(value: str) -> bool:
+    """Whether a string may stand unquoted: no YAML reader (1.1 or 1.2) takes it for a number,
+    a boolean, null or structure. The one rule for every writer of this tool."""
+    return _PLAIN.fullmatch(value) is not None and value.lower() not in _AMBIGUOUS
+
+
 @lru_cache(maxsize=65536)
 def _string(value: str) -> str:
     """Cached: label keys, images and paths repeat across every object of a build."""
-    if _PLAIN.fullmatch(value) and value.lower() not in _AMBIGUOUS:
+    if is_plain(value):
         return value
     return '"' + _ESCAPE.sub(_escape, value) + '"'
 
@@ -85,8 +91,9 @@ def block(value: str, indent: int) -> YamlText:
 def to_yaml(value: Any, indent: int) -> YamlText:
     """A mapping or list as block YAML whose first line continues the current one.
 
-    Used as `key:{{ value | yaml(6) }}` (no space after the colon) with 6 the indentation of
-    the key's children. Keys keep their order; the plan sorts where order has no meaning.
+    Used as `key:{{ value | yaml }}` (no space after the colon); `render.indent` passes the
+    indentation of the key's children. Keys keep their order; the plan sorts where order has
+    no meaning.
     Plain dicts, lists and tuples only: exact type checks keep this hot path fast.
     """
     if type(value) in _CONTAINERS:

@@ -1,4 +1,5 @@
-"""Dataset mounts: native ones become volumes, the rest become the master's mount table (3.7).
+"""Dataset mounts: native ones become volumes, the rest become the master's mount table
+(upstream `pkg/ddc/alluxio/transform_ufs.go`, `ufs.go`).
 
 Credentials never enter a ConfigMap: encrypt options are mounted from their Secret and named by
 file path, and the master's entrypoint reads the file at start (plaintext ones were refused by
@@ -12,13 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from fluid_render.api import Dataset
+from fluid_render.api.common import DNS1123_LABEL
 from fluid_render.errors import Problem
 from fluid_render.plan.naming import fit
 from fluid_render.validate import Spec
 
 ROOT_UFS = "/underFSStorage"
 SECRETS_ROOT = "/etc/fluid/secrets"
-_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_LABEL = re.compile(DNS1123_LABEL)
 _BLANK = re.compile(r"\s")
 
 
@@ -60,6 +62,8 @@ def alluxio_path(name: str, path: str | None) -> str:
 
 
 def plan_mounts(spec: Spec[Dataset], problems: list[Problem]) -> Mounts:
+    # Long: one pass sorts each mount into a native volume (local://, pvc://) or a line of the
+    # mount table with its options and secrets; the root-mount rule reads the table it built.
     dataset = spec.model.spec
     mounts = list(dataset.mounts or [])
     shared = dict(dataset.shared_options or {})

@@ -10,17 +10,12 @@ both files: Hadoop's `Configuration` skips a resource file that does not exist.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from fluid_render.load import Document
 
 FILES = ("core-site.xml", "hdfs-site.xml")
 MOUNT_PATH = "/hdfs-config"
 VOLUME = "hdfs-confs"
-
-ConfigMapKeys = Mapping[tuple[str, str], frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -28,24 +23,6 @@ class HadoopConfig:
     volume: dict[str, Any]
     mount: dict[str, Any]
     files: str  # the value of alluxio.underfs.hdfs.configuration
-
-
-def config_map_keys(documents: Sequence[Document], default_namespace: str) -> ConfigMapKeys:
-    """The data keys of every ConfigMap among the inputs, by (namespace, name)."""
-    found: dict[tuple[str, str], frozenset[str]] = {}
-    for doc in documents:
-        data = doc.data
-        if data.get("kind") != "ConfigMap" or data.get("apiVersion") != "v1":
-            continue
-        metadata = data.get("metadata") or {}
-        namespace = metadata.get("namespace") or default_namespace
-        keys = [k for part in ("data", "binaryData") for k in _mapping(data.get(part))]
-        found[(str(namespace), str(metadata.get("name")))] = frozenset(map(str, keys))
-    return found
-
-
-def _mapping(value: Any) -> Mapping[Any, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def hadoop_config(name: str, keys: frozenset[str] | None) -> HadoopConfig | None:

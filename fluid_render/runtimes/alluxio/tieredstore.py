@@ -1,4 +1,5 @@
-"""Cache tiers: Alluxio's level options and the worker/FUSE volumes behind them (3.6)."""
+"""Cache tiers: Alluxio's level options and the worker/FUSE volumes behind them
+(upstream `transform.go`, `transformCommonPart`; `pkg/utils/tieredstore`)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ class Tier:
 
 def plan_tiers(spec: Spec[AlluxioRuntime], problems: list[Problem]) -> tuple[Tier, ...]:
     """Levels in spec order, numbered by medium (MEM < SSD < HDD); the chart's default if none."""
+    # Long: one pass over the levels builds each tier (paths, quotas, volumes) and checks it
+    # against the levels before it (a medium used twice), reporting every problem at once.
     tieredstore = spec.model.spec.tiered_store
     levels = list(tieredstore.levels or []) if tieredstore is not None else []
     if not levels:
@@ -73,12 +76,12 @@ def plan_tiers(spec: Spec[AlluxioRuntime], problems: list[Problem]) -> tuple[Tie
         full = [f"{p.rstrip('/')}/{spec.namespace}/{spec.name}" for p in paths]
         if level.quota_list is not None:
             written = [q.strip() for q in level.quota_list.split(",")]
-            quotas = [quantity.alluxio_size(q) for q in written]
+            quotas = [alluxio_size(q) for q in written]
             amounts = [quantity.to_bytes(q) for q in written]
         else:
             assert level.quota is not None  # the model requires quota or quotaList
             each = quantity.to_bytes(level.quota) // len(paths)
-            quotas = [quantity.tier_quota(each)] * len(paths)
+            quotas = [tier_quota(each)] * len(paths)
             amounts = [each] * len(paths)
         empty_dir = level.volume_type == "emptyDir"
         medium: str = level.medium_type
@@ -113,3 +116,13 @@ def plan_tiers(spec: Spec[AlluxioRuntime], problems: list[Problem]) -> tuple[Tie
 def memory_bytes(tiers: tuple[Tier, ...]) -> int:
     """What one worker caches in memory: the sum of the MEM tier's per-path quotas."""
     return sum(sum(t.path_bytes) for t in tiers if t.alias == "MEM")
+
+
+def tier_quota(amount: int) -> str:
+    """Alluxio's spelling of a per-path tier quota: binary canonical form with `i` turned to `B`."""
+    return alluxio_size(quantity.canonical(amount, binary=True))
+
+
+def alluxio_size(text: str) -> str:
+    """`3Gi` -> `3GB`: Alluxio reads binary sizes with a `B` suffix."""
+    return text[:-1] + "B" if text.endswith("i") else text

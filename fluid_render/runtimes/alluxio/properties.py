@@ -1,4 +1,5 @@
-"""Alluxio site properties with upstream's precedence: forced values, user keys, defaults (3.4)."""
+"""Alluxio site properties with upstream's precedence: forced values, user keys, defaults
+(upstream `transform.go`, `transformCommonPart`; `transform_optimization.go`)."""
 
 from __future__ import annotations
 

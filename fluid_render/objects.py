@@ -1,0 +1,89 @@
+"""The one table of the objects a build writes: template, kind, install wave, output folder.
+
+Its row order is the stream order of kinds (emit sorts by namespace, dataset, wave, then the
+kind's first row here), so adding a kind is adding a row. Argo CD applies lower waves first:
+what an object needs must be in an earlier wave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+OPERATIONS_FOLDER = "_operations"  # namespace-wide objects of data operations
+DATASET_FOLDER = ""  # the folder of the dataset the object belongs to
+OPERATIONS_WAVE = 4  # a data operation's Job waits for the runtime; each dependency adds one
+MANAGED_BY = "fluid-render"  # app.kubernetes.io/managed-by of every object written
+SERVICE_ACCOUNT = "fluid-render-operations"  # lets the operations of a namespace wait
+
+
+@dataclass(frozen=True)
+class ObjectRow:
+    template: str  # in charts/alluxio/templates
+    kind: str
+    wave: int
+    folder: str = DATASET_FOLDER
+
+
+OBJECTS: tuple[ObjectRow, ...] = (
+    ObjectRow("dataset.yaml.j2", "Dataset", 0),
+    ObjectRow("alluxioruntime.yaml.j2", "AlluxioRuntime", 0),
+    ObjectRow("operation.yaml.j2", "DataLoad", 0),
+    ObjectRow("operation.yaml.j2", "DataBackup", 0),
+    ObjectRow("operations-serviceaccount.yaml.j2", "ServiceAccount", 0, OPERATIONS_FOLDER),
+    ObjectRow("operations-role.yaml.j2", "Role", 0, OPERATIONS_FOLDER),
+    ObjectRow("operations-rolebinding.yaml.j2", "RoleBinding", 0, OPERATIONS_FOLDER),
+    ObjectRow("config.yaml.j2", "ConfigMap", 0),
+    ObjectRow("mount-config.yaml.j2", "ConfigMap", 0),
+    ObjectRow("sync-plan.yaml.j2", "ConfigMap", 0),
+    ObjectRow("operation-scripts.yaml.j2", "ConfigMap", 0),
+    ObjectRow("master-service.yaml.j2", "Service", 1),
+    ObjectRow("master-statefulset.yaml.j2", "StatefulSet", 1),
+    ObjectRow("worker-statefulset.yaml.j2", "StatefulSet", 2),
+    ObjectRow("fuse-daemonset.yaml.j2", "DaemonSet", 2),
+    ObjectRow("persistentvolume.yaml.j2", "PersistentVolume", 3),
+    ObjectRow("persistentvolumeclaim.yaml.j2", "PersistentVolumeClaim", 3),
+    ObjectRow("operation-job.yaml.j2", "Job", OPERATIONS_WAVE),
+    ObjectRow("operation-job.yaml.j2", "CronJob", OPERATIONS_WAVE),
+)
+
+_ROWS = {(row.template, row.kind): row for row in OBJECTS}
+
+KIND_ORDER: Mapping[str, int] = {
+    kind: index for index, kind in enumerate(dict.fromkeys(row.kind for row in OBJECTS))
+}
+"""A kind's place in the stream: its first row in OBJECTS."""
+
+
+def row(template: str, kind: str) -> ObjectRow:
+    """The table's row of one template rendering one kind."""
+    return _ROWS[(template, kind)]
+
+
+CLAIM_WAVE = row("persistentvolumeclaim.yaml.j2", "PersistentVolumeClaim").wave
+"""The wave of the dataset's claim: a workload that mounts it belongs in a later one."""
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One object to render: its row of the table, its name and the template's extras."""
+
+    row: ObjectRow
+    name: str
+    extra: Mapping[str, Any] | None = None
+    later: int = 0  # waves after its row's
+
+    @property
+    def wave(self) -> int:
+        return self.row.wave + self.later
+
+
+@dataclass(frozen=True)
+class ObjectGroup:
+    """Objects rendered together: their namespace and folder, and what their templates read."""
+
+    namespace: str
+    folder: str
+    context: Mapping[str, Any]
+    objects: Sequence[Placed]

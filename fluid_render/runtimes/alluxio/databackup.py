@@ -1,0 +1,181 @@
+"""A DataBackup as a Job or CronJob (upstream `pkg/ddc/alluxio/backup_data.go`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fluid_render.api import DataBackup
+from fluid_render.plan.naming import fit
+from fluid_render.runtimes.alluxio.basics import (
+    WORKDIR,
+    init_users_env,
+    normalised,
+    parse_backup_path,
+)
+from fluid_render.runtimes.alluxio.jobs import (
+    JobContext,
+    Operation,
+    client_env,
+    library_labels,
+    mount_table_volume,
+    script_volume,
+    waiting,
+)
+from fluid_render.runtimes.alluxio.ordering import operation_key, problem
+from fluid_render.validate import Spec
+
+
+def databackup(spec: Spec[DataBackup], ctx: JobContext) -> Operation:
+    # Long: one Job spec (init containers, container, volumes, labels) in the order the
+    # template prints it, as upstream's DataBackup chart values.
+    bundle, values, orders, scripts = ctx.bundle, ctx.values, ctx.orders, ctx.scripts
+    kubectl_image, problems = ctx.kubectl_image, ctx.problems
+    backup = spec.model.spec
+    order = orders[operation_key(spec)]
+    if values.master.replicas > 1:
+        problems.append(
+            problem(
+                spec,
+                ("spec", "dataset"),
+                f"dataset {bundle.name} has {values.master.replicas} masters; a "
+                "backup lands on whichever master leads, which a build cannot "
+                "know, so DataBackup needs a single master",
+            )
+        )
+    pvc, path = parse_backup_path(backup.backup_path)
+    release = f"{spec.name}-charts"
+    library = library_labels(values, "fluid-databackup", release)
+    labels = {**values.dataset_labels, **library}
+    run_as = backup.run_as or bundle.runtime.model.spec.run_as
+    env: list[dict[str, Any]] = [
+        {
+            "name": "ALLUXIO_JAVA_OPTS",
+            "value": f"-Dalluxio.master.hostname={values.master.services[0]}.{values.namespace} "
+            f"-Dalluxio.master.rpc.port={values.ports['master.rpc']}",
+        },
+        {"name": "DATASET_NAMESPACE", "value": values.namespace},
+        {"name": "DATASET_NAME", "value": bundle.name},
+    ]
+    if pvc is not None:
+        env.append({"name": "BACKUP_PVC", "value": pvc})
+    env.append({"name": "BACKUP_PATH", "value": path})
+    mounts: list[dict[str, Any]] = [
+        {"name": "backup", "mountPath": "/alluxio_backups"},
+        {"name": "script", "mountPath": "/scripts"},
+        {"name": "pvc", "mountPath": "/pvc"} if pvc else {"name": "host", "mountPath": "/host"},
+    ]
+    volumes: list[dict[str, Any]] = [
+        {
+            "name": "backup",
+            "hostPath": {"path": values.master.backup_dir, "type": "DirectoryOrCreate"},
+        },
+        {"name": "pvc", "persistentVolumeClaim": {"claimName": pvc}}
+        if pvc
+        else {"name": "host", "hostPath": {"path": path, "type": "DirectoryOrCreate"}},
+    ]
+    script_name = fit(f"{spec.name}-script")
+    volumes += [
+        script_volume(
+            script_name,
+            [
+                ("databackuper.alluxio", "databackup.sh"),
+                ("wait-for-runtime.sh", "wait-for-runtime.sh"),
+            ],
+        ),
+        mount_table_volume(values),
+    ]
+    init, account = waiting(values, order, kubectl_image, client_env(values))
+    if run_as is not None:
+        user_dir = f"{WORKDIR}/backupuser/{spec.namespace}/{spec.name}"
+        volumes += [
+            {"name": "dir", "hostPath": {"path": user_dir, "type": "DirectoryOrCreate"}},
+            {"name": "user", "hostPath": {"path": f"{user_dir}/passwd", "type": "FileOrCreate"}},
+            {"name": "group", "hostPath": {"path": f"{user_dir}/group", "type": "FileOrCreate"}},
+        ]
+        mounts += [
+            {"name": "user", "mountPath": "/etc/passwd", "readOnly": True},
+            {"name": "group", "mountPath": "/etc/group", "readOnly": True},
+        ]
+        init.insert(
+            0,
+            {
+                "name": "init-users",
+                "image": values.init_image.ref,
+                "imagePullPolicy": values.init_image.pull_policy,
+                "command": ["/entrypoint.sh"],
+                "args": ["init_users"],
+                "env": [init_users_env(run_as)],
+                "volumeMounts": [
+                    {"name": "dir", "mountPath": "/tmp"},
+                    {"name": "user", "mountPath": "/tmp/passwd"},
+                    {"name": "group", "mountPath": "/tmp/group"},
+                ],
+            },
+        )
+    # The archive is written by the master into its node's /alluxio_backups: run beside it.
+    master_pod = {
+        "labelSelector": {
+            "matchLabels": {
+                "app": "alluxio",
+                "release": bundle.name,
+                "role": "alluxio-master",
+                "statefulset.kubernetes.io/pod-name": values.master.services[0],
+            }
+        },
+        "topologyKey": "kubernetes.io/hostname",
+    }
+    pod = {
+        "affinity": {
+            "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [master_pod]}
+        }
+    }
+    container = {
+        "name": "tool",
+        "image": values.image.ref,
+        "imagePullPolicy": values.image.pull_policy,
+        "command": ["/bin/sh", "-c"],
+        "args": ["/scripts/databackup.sh"],
+        "securityContext": {
+            "runAsUser": run_as.uid if run_as else 0,
+            "runAsGroup": run_as.gid if run_as else 0,
+        },
+        "env": env,
+        "volumeMounts": mounts,
+    }
+    return Operation(
+        kind="DataBackup",
+        name=spec.name,
+        namespace=spec.namespace,
+        dataset=bundle.name,
+        depth=order.depth,
+        job_name=order.job_name,
+        cron=False,
+        schedule=None,
+        script_name=script_name,
+        scripts={
+            "databackuper.alluxio": scripts["databackup.sh"],
+            "wait-for-runtime.sh": scripts["wait-for-runtime.sh"],
+        },
+        labels=labels,
+        job_labels={
+            **labels,
+            "release": release,
+            "role": "databackup-job",
+            "targetDataset": bundle.name,
+        },
+        pod_labels={
+            **labels,
+            "release": release,
+            "role": "databackup-pod",
+            "targetDataset": bundle.name,
+        },
+        pod_annotations={"sidecar.istio.io/inject": "false"},
+        image=values.image,
+        pull_secrets=values.worker.pod.pull_secrets,
+        pod=pod,
+        containers=[container],
+        init_containers=init,
+        volumes=volumes,
+        service_account=account,
+        object=normalised(spec, values.dataset_id, values.dataset_labels),
+    )

@@ -1,0 +1,139 @@
+"""What every operation Job shares: its typed values, the planning context, the init
+container that waits for the runtime and predecessors, and the volumes of its scripts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fluid_render.bind import Bundle
+from fluid_render.errors import Problem
+from fluid_render.objects import MANAGED_BY, SERVICE_ACCOUNT
+from fluid_render.runtimes.alluxio.values import Image, Values
+from fluid_render.runtimes.protocol import Key, Order
+
+WAIT_TIMEOUT = "24h"
+CRON_NAME_LIMIT = 52  # a CronJob adds 11 characters to name its Jobs
+
+
+@dataclass(frozen=True)
+class Operation:
+    """Everything the operation templates print for one DataLoad or DataBackup."""
+
+    kind: str
+    name: str
+    namespace: str
+    dataset: str
+    depth: int  # how many operations it waits for: its Job runs that many waves later
+    job_name: str
+    cron: bool
+    schedule: str | None
+    script_name: str
+    scripts: dict[str, str]
+    labels: dict[str, str]
+    job_labels: dict[str, str]
+    pod_labels: dict[str, str]
+    pod_annotations: dict[str, str]
+    image: Image
+    pull_secrets: list[dict[str, str]]
+    pod: dict[str, Any]
+    containers: list[dict[str, Any]]
+    init_containers: list[dict[str, Any]]
+    volumes: list[dict[str, Any]]
+    service_account: str | None
+    object: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What planning one operation of a bundle reads, and where its problems go."""
+
+    bundle: Bundle
+    values: Values
+    orders: Mapping[Key, Order]
+    scripts: Mapping[str, str]
+    kubectl_image: str
+    problems: list[Problem]
+
+
+def library_labels(values: Values, app: str, instance: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/name": app,
+        "app.kubernetes.io/instance": instance,
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+        "fluid.io/managed-by": "fluid",
+        "fluid.io/dataset-id": values.dataset_id,
+    }
+
+
+def waiting(
+    values: Values, order: Order, kubectl_image: str, wait_env: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The init containers: the predecessor's Job first (if any), then the runtime's master."""
+    containers: list[dict[str, Any]] = []
+    account = None
+    if order.after_job is not None:
+        account = SERVICE_ACCOUNT
+        job = f"job/{order.after_job}"
+        containers += [
+            {
+                "name": "wait-for-previous-job",
+                "image": kubectl_image,
+                "args": ["wait", "--for=create", f"--timeout={WAIT_TIMEOUT}", job],
+            },
+            {
+                "name": "wait-for-previous-run",
+                "image": kubectl_image,
+                "args": ["wait", "--for=condition=complete", f"--timeout={WAIT_TIMEOUT}", job],
+            },
+        ]
+    containers.append(
+        {
+            "name": "wait-for-runtime",
+            "image": values.image.ref,
+            "imagePullPolicy": values.image.pull_policy,
+            "command": ["/bin/bash", "/scripts/wait-for-runtime.sh"],
+            "env": wait_env,
+            "envFrom": [{"configMapRef": {"name": values.config_name}}],
+            "volumeMounts": [
+                {"name": "script", "mountPath": "/scripts"},
+                {"name": "mount-table", "mountPath": "/etc/fluid/mount"},
+            ],
+        }
+    )
+    return containers, account
+
+
+def client_env(values: Values) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "ALLUXIO_CLIENT_HOSTNAME",
+            "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}},
+        },
+        {
+            "name": "ALLUXIO_CLIENT_JAVA_OPTS",
+            "value": "-Dalluxio.user.hostname=${ALLUXIO_CLIENT_HOSTNAME}",
+        },
+        {"name": "FLUID_DATASET", "value": f"{values.namespace}/{values.name}"},
+    ]
+
+
+def mount_table_volume(values: Values) -> dict[str, Any]:
+    return {
+        "name": "mount-table",
+        "configMap": {
+            "name": values.mount_config_name,
+            "items": [{"key": "mount.info", "path": "mount.info"}],
+        },
+    }
+
+
+def script_volume(config_map: str, items: list[tuple[str, str]]) -> dict[str, Any]:
+    """The scripts as executable files (mode 0555, as upstream)."""
+    files = [{"key": key, "path": path, "mode": 0o555} for key, path in items]
+    return {"name": "script", "configMap": {"name": config_map, "items": files}}
+
+
+def inside(path: str, root: str) -> bool:
+    return root == "/" or path == root or path.startswith(root.rstrip("/") + "/")

@@ -1,0 +1,57 @@
+"""The sync plan of one runtime: its node labels, workloads and endpoints."""
+
+from __future__ import annotations
+
+from fluid_render.plan.naming import LABEL_LIMIT, fit, label_key
+from fluid_render.plan.nodelabels import EXCLUSIVE, cache_affinity, capacity, dump_plan, sync_plan
+from fluid_render.runtimes.alluxio.context import Context
+from fluid_render.runtimes.alluxio.tieredstore import Tier
+from fluid_render.runtimes.alluxio.values import WorkerValues
+
+# What the chart caches when the spec has no tiers: MEM, 1G.
+UNTIERED_CACHE = 10**9
+
+
+def node_labels(
+    namespace: str, name: str, tiers: tuple[Tier, ...], exclusive: bool
+) -> dict[str, str]:
+    """The labels of every node running one of this runtime's workers, sorted by key."""
+    labels = {
+        label_key("fluid.io/s-alluxio-", namespace, name): "true",
+        label_key("fluid.io/s-", namespace, name): "true",
+    }
+    if exclusive:
+        labels[EXCLUSIVE] = fit(f"{namespace}_{name}", LABEL_LIMIT - 1)
+    memory = sum(sum(t.path_bytes) for t in tiers if t.alias == "MEM")
+    disk = sum(sum(t.path_bytes) for t in tiers if t.alias != "MEM")
+    if not any(t.path_bytes for t in tiers):
+        memory = UNTIERED_CACHE
+    if memory:
+        labels[label_key("fluid.io/s-h-alluxio-m-", namespace, name)] = capacity(memory)
+    if disk:
+        labels[label_key("fluid.io/s-h-alluxio-d-", namespace, name)] = capacity(disk)
+    labels[label_key("fluid.io/s-h-alluxio-t-", namespace, name)] = capacity(memory + disk)
+    return dict(sorted(labels.items()))
+
+
+def plan_sync(c: Context, worker: WorkerValues, api_gateway: bool) -> str:
+    plan = sync_plan(
+        kind="AlluxioRuntime",
+        runtime_type="alluxio",
+        namespace=c.namespace,
+        name=c.name,
+        labels=node_labels(c.namespace, c.name, c.tiers, exclusive=worker.placement == "Exclusive"),
+        worker_name=c.names.worker,
+        worker_selector=worker.selector,
+        master_name=c.master_name,
+        master_services=c.services,
+        master_replicas=(c.runtime.master.replicas or 0) if c.runtime.master else 0,
+        fuse_name=c.names.fuse,
+        fuse_label=c.fuse_label,
+        fuse_clean_policy=c.fuse.clean_policy or "OnRuntimeDeleted",
+        ports=c.ports,
+        api_gateway=api_gateway,
+        mounts=c.ds.model.model_dump(by_alias=True, exclude_unset=True)["spec"].get("mounts", []),
+        worker_affinity=cache_affinity(worker.pod.node_selector, worker.pod.affinity),
+    )
+    return dump_plan(plan)

@@ -1,0 +1,142 @@
+"""The typed values every template of charts/alluxio reads (upstream's transform result)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Image:
+    image: str
+    tag: str
+    pull_policy: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.image}:{self.tag}"
+
+
+@dataclass(frozen=True)
+class Pod:
+    """What every runtime pod template shares: labels, placement, security and pull secrets."""
+
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    host_network: bool
+    node_selector: dict[str, str]
+    tolerations: list[dict[str, Any]]
+    affinity: dict[str, Any]
+    pull_secrets: list[dict[str, str]]
+    volumes: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Container:
+    resources: dict[str, Any]
+    env: list[dict[str, Any]]
+    ports: list[dict[str, Any]]
+    volume_mounts: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class InitUsers:
+    image: Image
+    env: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class VolumeValues:
+    """The PersistentVolume and its claim (4.8, 4.9)."""
+
+    pv_name: str
+    pvc_name: str
+    pv_labels: dict[str, str]
+    pvc_labels: dict[str, str]
+    pv_annotations: dict[str, str]
+    pvc_annotations: dict[str, str]
+    access_modes: list[str]
+    capacity: str
+    csi: dict[str, str]
+    node_affinity: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class MasterValues:
+    """The master StatefulSet (master, job master, API gateway) and its headless Services."""
+
+    name: str
+    replicas: int
+    services: list[str]
+    selector: dict[str, str]
+    pod: Pod
+    container: Container
+    job_master: Container
+    api_gateway: Container | None
+    startup_probe: str
+    service_labels: dict[str, str]
+    service_ports: list[dict[str, Any]]
+    backup_dir: str
+
+
+@dataclass(frozen=True)
+class WorkerValues:
+    """The worker StatefulSet: its pod in its final state, and where it may run."""
+
+    name: str
+    replicas: int
+    placement: str
+    labels: dict[str, str]
+    selector: dict[str, str]
+    pod: Pod
+    container: Container
+    job_worker: Container
+    init_args: list[str]
+    init_mounts: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class FuseValues:
+    """The FUSE DaemonSet on every node that uses the dataset."""
+
+    name: str
+    image: Image
+    labels: dict[str, str]
+    selector: dict[str, str]
+    pod: Pod
+    container: Container
+    args: list[str]
+    mount_parent: str
+    mount_path: str
+    host_pid: bool
+
+
+@dataclass(frozen=True)
+class Values:
+    """The values of one Dataset + AlluxioRuntime: read by every template of charts/alluxio."""
+
+    namespace: str
+    name: str
+    dataset_id: str
+    labels: dict[str, str]
+    dataset_labels: dict[str, str]
+    image: Image
+    init_image: Image
+    master: MasterValues
+    worker: WorkerValues
+    fuse: FuseValues
+    run_as: tuple[int, int]
+    init_users: InitUsers | None
+    ports: dict[str, int]
+    # config maps
+    config_name: str
+    config: dict[str, str]
+    mount_config_name: str
+    mount_table: str
+    volume: VolumeValues
+    # the syncer's plan: node labels, workloads, endpoints
+    sync_plan_name: str
+    sync_plan: str
+    # the user's own objects, normalised
+    dataset_object: dict[str, Any]
+    runtime_object: dict[str, Any]

@@ -1,0 +1,68 @@
+"""What a runtime kind (Alluxio today; JuiceFS, Jindo, ... later) contributes to a build.
+
+The pipeline, render and emit know nothing of a kind: they look the bundle's runtime kind up
+in the registry (`fluid_render.runtimes.registry`) and render the object groups it plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from fluid_render.bind import Bundle
+from fluid_render.objects import ObjectGroup
+from fluid_render.plan.configmaps import ConfigMapKeys
+from fluid_render.plan.ports import PortNeeds
+from fluid_render.validate import Spec
+
+KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.31.0"  # what an operation waits with, by default
+Key = tuple[str, str, str]  # namespace, kind, name of a data operation
+
+
+@dataclass(frozen=True)
+class Order:
+    """Where a data operation stands: its depth and the operation it must wait for."""
+
+    depth: int
+    after: Key | None
+    after_job: str | None
+    job_name: str
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """What planning one bundle reads beside the bundle: decisions taken across all bundles."""
+
+    ports: Mapping[str, int]  # this runtime's host ports, from the lock
+    config_maps: ConfigMapKeys
+    orders: Mapping[Key, Order]
+    scripts: Mapping[str, str]  # the chart's shell scripts, by file name
+    kubectl_image: str
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One bundle planned: its typed values (what its templates read) and its object groups."""
+
+    values: Any  # the kind's own value object (for Alluxio, runtimes.alluxio.values.Values)
+    groups: Sequence[ObjectGroup]
+
+
+class Runtime(Protocol):
+    """A runtime kind: the custom resource it compiles and how one bundle is planned."""
+
+    @property
+    def kind(self) -> str:
+        """The custom resource kind, e.g. `AlluxioRuntime`."""
+
+    @property
+    def port_names(self) -> frozenset[str]:
+        """Every port name a lock file may hold for this kind."""
+
+    def port_needs(self, spec: Spec[Any]) -> PortNeeds | None:
+        """The host ports a runtime listens on and the ones its user fixed; None when it needs
+        none (pod network)."""
+
+    def plan(self, bundle: Bundle, inputs: PlanInputs) -> Planned:
+        """Values and objects of one bundle; raises BuildError with every problem found."""
