@@ -11,28 +11,20 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from fluid_render import __version__
-from fluid_render.api.names import namespace_problem
-from fluid_render.emit import (
-    LockUpdate,
-    output_problem,
-    publish_stream,
-    publish_tree,
-    remove_stale_temps,
-    write_files,
-)
 from fluid_render.errors import BuildError, ExitStatus
-from fluid_render.load import load_inputs, read_file, read_texts
-from fluid_render.pipeline import build as run_build
-from fluid_render.plan.lock import parse_lock
-from fluid_render.plan.operations import KUBECTL_IMAGE
-from fluid_render.plan.ports import Lock, PortRange
-from fluid_render.project import Options, Output, render_project
-from fluid_render.render import Manifest
+
+# Only what `--version`, `--help` and `schema` need is imported here; each command imports the
+# pipeline it runs (tests/test_startup.py holds the list of modules start-up may load).
+if TYPE_CHECKING:
+    from fluid_render.emit import Previous
+    from fluid_render.plan.ports import PortRange
+    from fluid_render.project import Output
+    from fluid_render.render import Manifest
 
 DEFAULT_LOCK = "fluid-render.lock"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,6 +38,8 @@ _KUBE_VERSION = re.compile(r"v?([0-9]{1,3})\.([0-9]{1,3})(?:\.[0-9]{1,3})?")
 
 
 def _port_range(_ctx: click.Context, _param: click.Parameter, value: str) -> PortRange:
+    from fluid_render.plan.ports import PortRange
+
     match = _PORT_RANGE.fullmatch(value)
     low, high = (int(match[1]), int(match[2])) if match else (0, 0)
     if not 0 < low <= high <= 65535:
@@ -71,6 +65,16 @@ def _image(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     return value
 
 
+class _KubectlImageOption(click.Option):
+    """`--kubectl-image`, whose default lives with the operations planner: read when a command
+    runs or shows its help, so start-up does not load the planner."""
+
+    def get_default(self, ctx: click.Context, call: bool = True) -> Any:
+        from fluid_render.plan.operations import KUBECTL_IMAGE
+
+        return KUBECTL_IMAGE
+
+
 def _lock_option(help_text: str) -> Callable[[F], F]:
     return click.option(
         "--lock",
@@ -83,6 +87,8 @@ def _lock_option(help_text: str) -> Callable[[F], F]:
 
 
 def _namespace(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    from fluid_render.api.names import namespace_problem
+
     problem = namespace_problem(value)
     if problem:
         raise click.BadParameter(problem)
@@ -221,7 +227,7 @@ def _project_options(command: F) -> F:
         ),
         click.option(
             "--kubectl-image",
-            default=KUBECTL_IMAGE,
+            cls=_KubectlImageOption,
             show_default=True,
             callback=_image,
             help="Image of the init containers that wait for a `runAfter` predecessor's Job.",
@@ -240,11 +246,15 @@ def _project_options(command: F) -> F:
     return command
 
 
-def _render(inputs: tuple[str, ...], settings: dict[str, Any]) -> Output:
+def _render(
+    inputs: tuple[str, ...], settings: dict[str, Any], previous: Previous | None = None
+) -> Output:
     """The build of INPUTS in memory, its warnings on stderr."""
     if settings["inject"] and not settings["passthrough"]:
         raise click.UsageError("--inject applies to copied documents: add --passthrough")
-    output = render_project(inputs, Options(**settings))
+    from fluid_render.project import Options, render_project
+
+    output = render_project(inputs, Options(**settings), previous)
     for warning in output.warnings:
         click.echo(f"warning: {warning}", err=True)
     return output
@@ -284,6 +294,15 @@ def build(
     **settings: Any,
 ) -> None:
     """Render every object of the specs in INPUTS (files, folders, or - for stdin)."""
+    from fluid_render.emit import (
+        LockUpdate,
+        memo,
+        output_problem,
+        publish_stream,
+        publish_tree,
+        read_previous,
+    )
+
     lock_path: Path = settings["lock_path"]
     if output is None and settings["output_format"] != "tree":
         raise click.UsageError("--format applies to a folder: add -o DIR")
@@ -291,7 +310,18 @@ def build(
     if unwritable:
         raise click.UsageError(unwritable)
     try:
-        result = _render(inputs, settings)
+        previous = read_previous(output) if output is not None else None
+        whole = _inputs_fingerprint(inputs, settings) if output is not None else None
+        if (
+            output
+            and previous
+            and whole
+            and not check
+            and memo.unchanged(output, previous, whole(None))
+        ):
+            return  # the tree holds what these inputs build to: nothing to write
+        tree_previous = previous if settings["output_format"] == "tree" else None
+        result = _render(inputs, settings, tree_previous)
         if frozen_lock and result.lock_changed:
             _fail(
                 [
@@ -305,13 +335,36 @@ def build(
         if result.lock_changed and result.new_lock is not None:
             lock_update = LockUpdate(lock_path, result.new_lock)
         if output is not None:
-            publish_tree(output, result.files(), lock_update)
+            publish_tree(output, result.files(), lock_update, previous, result.fingerprints)
+            if whole is not None and not result.warnings:  # warnings are shown every time
+                lock_after = result.new_lock if result.lock_changed else result.old_lock
+                memo.remember(output, whole(lock_after))
         else:
             publish_stream(result.stream(), sys.stdout, lock_update)
     except BuildError as error:
         _fail([str(p) for p in error.problems])
     except OSError as error:
         _fail_unless_pipe(error)
+
+
+def _inputs_fingerprint(
+    inputs: tuple[str, ...], settings: dict[str, Any]
+) -> Callable[[str | None], str] | None:
+    """The whole build's fingerprint given the lock's text (None: the lock file's now), or
+    None when the inputs cannot be read twice (stdin)."""
+    from fluid_render.fingerprint import inputs_fingerprint
+    from fluid_render.load import read_file, read_texts
+
+    if "-" in inputs:
+        return None
+    texts = read_texts(inputs)
+    lock_path: Path = settings["lock_path"]
+    current = read_file(lock_path) if lock_path.is_file() else None
+
+    def fingerprint(lock: str | None) -> str:
+        return inputs_fingerprint(texts, settings, lock if lock is not None else current)
+
+    return fingerprint
 
 
 @main.command(name="check")
@@ -439,8 +492,13 @@ def inject(
     namespace: str,
 ) -> None:
     """Apply upstream's admission-webhook mutations to the pods in APPS (files, folders, or -)."""
+    from fluid_render.emit import remove_stale_temps, write_files
     from fluid_render.inject import facts_from_build, inject_documents
     from fluid_render.inject import stream as injected_stream
+    from fluid_render.load import load_inputs, read_file, read_texts
+    from fluid_render.pipeline import build as run_build
+    from fluid_render.plan.lock import parse_lock
+    from fluid_render.plan.ports import Lock, PortRange
 
     if in_place and "-" in apps:
         raise click.UsageError("--in-place cannot rewrite stdin")

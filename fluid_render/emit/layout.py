@@ -127,10 +127,14 @@ SAFE_COMPONENT = re.compile(r"[A-Za-z0-9_][-A-Za-z0-9_.:]*")
 
 
 def tree(
-    manifests: Sequence[Manifest], passthrough: Sequence[Document], namespace: str = "default"
+    manifests: Sequence[Manifest],
+    passthrough: Sequence[Document],
+    namespace: str = "default",
+    kept: Sequence[OutputFile] = (),
 ) -> list[OutputFile]:
-    """`<namespace>/<dataset>/<kind>-<name>.yaml`, with a kustomization.yaml in every folder."""
-    files: dict[str, str] = {}
+    """`<namespace>/<dataset>/<kind>-<name>.yaml`, with a kustomization.yaml in every folder;
+    `kept` are files of datasets not rendered again (as the previous build wrote them)."""
+    files: dict[str, str] = {str(file.path): file.text for file in kept}
     problems: list[Problem] = []
     for manifest in ordered(manifests):
         place = (manifest.namespace, manifest.dataset, f"{manifest.kind.lower()}-{manifest.name}")
