@@ -340,7 +340,7 @@ def build(
                 lock_after = result.new_lock if result.lock_changed else result.old_lock
                 memo.remember(output, whole(lock_after))
         else:
-            publish_stream(result.stream(), sys.stdout, lock_update)
+            publish_stream(result.stream_parts(), sys.stdout, lock_update)
     except BuildError as error:
         _fail([str(p) for p in error.problems])
     except OSError as error:

@@ -6,11 +6,11 @@ plugin snapshots it; one function, so the four can never disagree about what a b
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fluid_render.emit import OutputFile, Previous, stream, tree
+from fluid_render.emit import OutputFile, Previous, stream, stream_parts, tree
 from fluid_render.errors import Problem
 from fluid_render.helmchart import charts
 from fluid_render.load import Document, load_inputs, read_file
@@ -56,6 +56,10 @@ class Output:
 
     def stream(self) -> str:
         return stream(self.manifests, self.copied, self.namespace)
+
+    def stream_parts(self) -> Iterator[str]:
+        """`stream()` one document at a time (what `build` prints)."""
+        return stream_parts(self.manifests, self.copied, self.namespace)
 
     def files(self) -> list[OutputFile]:
         """The files of `-o DIR`."""

@@ -14,6 +14,7 @@ from fluid_render.emit.layout import (
     OutputFile,
     ordered,
     stream,
+    stream_parts,
     tree,
 )
 from fluid_render.emit.owned import OWNED, Owned, read_owned
@@ -35,6 +36,7 @@ __all__ = [
     "read_previous",
     "remove_stale_temps",
     "stream",
+    "stream_parts",
     "tree",
     "write_file",
     "write_files",

@@ -69,16 +69,20 @@ def read_previous(output: Path) -> Previous | None:
     if owned.version is None:
         return None
     texts: dict[str, str] = {}
+    root = str(target)
+    real_folders: dict[str, bool] = {}  # a folder replaced by a link would lead outside
     for path, digest in owned.files.items():
-        if os.path.realpath(target / path) != str(target / path):
-            return None  # a folder of the path was replaced by a link
+        folder = f"{root}/{path.rpartition('/')[0]}".rstrip("/")
+        real = real_folders.get(folder)
+        if real is None:
+            real = real_folders[folder] = os.path.realpath(folder) == folder
         try:
-            fd = os.open(target / path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fd = os.open(f"{root}/{path}", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError:
             return None
         with os.fdopen(fd, "rb") as file:
             data = file.read()
-        if sha256(data) != digest:
+        if not real or sha256(data) != digest:
             return None
         texts[path] = data.decode("utf-8")
     return Previous(owned, (target / OWNED).read_text(encoding="utf-8"), texts)

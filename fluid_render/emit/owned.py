@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from fluid_render import __version__
 from fluid_render.errors import BuildError, Position, Problem
@@ -100,4 +100,4 @@ def parse_owned(text: str, source: str) -> Owned:
 def _is_relative(path: str) -> bool:
     """A path inside the tree: relative, without `..`, `.` or empty parts."""
     parts = path.split("/")
-    return not PurePosixPath(path).is_absolute() and all(p not in ("", ".", "..") for p in parts)
+    return not path.startswith("/") and all(p not in ("", ".", "..") for p in parts)

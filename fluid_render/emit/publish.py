@@ -9,7 +9,7 @@ taken back, the lock's temporary file is written before the stream and renamed a
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -76,11 +76,12 @@ def _in_place(
                 staged_lock.discard()
 
 
-def publish_stream(text: str, out: TextIO, lock: LockUpdate | None) -> None:
-    """Print the whole stream, then rename the already written lock into place."""
+def publish_stream(text: str | Iterable[str], out: TextIO, lock: LockUpdate | None) -> None:
+    """Print the whole stream (a text, or its parts), then rename the already written lock
+    into place."""
     staged_lock = _stage_lock(lock)
     try:
-        out.write(text)
+        out.writelines([text] if isinstance(text, str) else text)
         out.flush()
         if staged_lock is not None:
             staged_lock.commit()
