@@ -320,8 +320,9 @@ def build(
             and memo.unchanged(output, previous, whole(None))
         ):
             return  # the tree holds what these inputs build to: nothing to write
-        tree_previous = previous if settings["output_format"] == "tree" else None
-        result = _render(inputs, settings, tree_previous)
+        # A dataset's files are reused from a kustomize tree only, and --validate checks all.
+        as_tree = settings["output_format"] == "tree"
+        result = _render(inputs, settings, previous if as_tree and not check else None)
         if frozen_lock and result.lock_changed:
             _fail(
                 [
@@ -335,7 +336,8 @@ def build(
         if result.lock_changed and result.new_lock is not None:
             lock_update = LockUpdate(lock_path, result.new_lock)
         if output is not None:
-            publish_tree(output, result.files(), lock_update, previous, result.fingerprints)
+            fingerprints = result.fingerprints if as_tree else {}
+            publish_tree(output, result.files(), lock_update, previous, fingerprints)
             if whole is not None and not result.warnings:  # warnings are shown every time
                 lock_after = result.new_lock if result.lock_changed else result.old_lock
                 memo.remember(output, whole(lock_after))

@@ -228,3 +228,11 @@ def test_a_build_killed_while_renaming_is_finished_by_the_next(project: Path) ->
         == 0
     )
     assert read_tree(project / "out") == expected
+
+
+def test_switching_between_tree_and_helm_reuses_nothing_of_the_other(project: Path) -> None:
+    args = ["build", str(project / "specs"), "-o", str(project / "out"), "--lock"]
+    assert run(*args, str(project / "l"), "--format", "helm").exit_code == 0
+    assert read_owned(project / "out").datasets == {}
+    assert build(project) == 0
+    assert read_tree(project / "out") == fresh(project)
