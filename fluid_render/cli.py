@@ -2,50 +2,39 @@
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import io
-import os
 import re
 import sys
-import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from fluid_render import __version__
-from fluid_render.api.names import namespace_problem
-from fluid_render.emit import (
-    output_problem,
-    publish_stream,
-    publish_tree,
-    remove_stale_temps,
-    write_files,
-)
-from fluid_render.errors import BuildError, ExitStatus
-from fluid_render.load import load_inputs, read_texts
-from fluid_render.lockfile import frozen, lock_update, read_lock
-from fluid_render.pipeline import build as run_build
-from fluid_render.plan.ports import PortRange
-from fluid_render.project import Options, Output, render_project
-from fluid_render.render import Manifest
-from fluid_render.runtimes.protocol import KUBECTL_IMAGE
+from fluid_render.boundary import Guarded
+from fluid_render.errors import ExitStatus
 from fluid_render.sync.command import sync
+
+# Only what `--version`, `--help` and `schema` need is imported here; each command imports the
+# pipeline it runs (tests/test_startup.py holds the list of modules start-up may load).
+if TYPE_CHECKING:
+    from fluid_render.emit import Previous
+    from fluid_render.plan.ports import PortRange
+    from fluid_render.project import Output
+    from fluid_render.render import Manifest
 
 DEFAULT_LOCK = "fluid-render.lock"
 F = TypeVar("F", bound=Callable[..., Any])
 # The Kubernetes versions whose schemas kubernetes-validate 1.37.0 ships, for --validate.
 OLDEST_KUBE_VERSION = (1, 25)
 NEWEST_KUBE_VERSION = (1, 37)
-DEBUG_ENV = "FLUID_RENDER_DEBUG"
-REPORT_URL = "https://github.com/fluid-render/fluid-render/issues"
 _PORT_RANGE = re.compile(r"([0-9]{1,5})-([0-9]{1,5})")
 _KUBE_VERSION = re.compile(r"v?([0-9]{1,3})\.([0-9]{1,3})(?:\.[0-9]{1,3})?")
 
 
 def _port_range(_ctx: click.Context, _param: click.Parameter, value: str) -> PortRange:
+    from fluid_render.plan.ports import PortRange
+
     match = _PORT_RANGE.fullmatch(value)
     low, high = (int(match[1]), int(match[2])) if match else (0, 0)
     if not 0 < low <= high <= 65535:
@@ -82,7 +71,19 @@ def _lock_option(help_text: str) -> Callable[[F], F]:
     )
 
 
+class _KubectlImageOption(click.Option):
+    """`--kubectl-image`, whose default lives with the runtimes: read when a command runs or
+    shows its help, so start-up does not load the planner."""
+
+    def get_default(self, ctx: click.Context, call: bool = True) -> Any:
+        from fluid_render.runtimes.protocol import KUBECTL_IMAGE
+
+        return KUBECTL_IMAGE
+
+
 def _namespace(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    from fluid_render.api.names import namespace_problem
+
     problem = namespace_problem(value)
     if problem:
         raise click.BadParameter(problem)
@@ -99,98 +100,7 @@ _NAMESPACE_OPTION = click.option(
 )
 
 
-class _Guarded(click.Group):
-    """One error boundary around every command, so no input or environment gives a traceback.
-
-    It wraps click's whole `main` (option parsing, callbacks, --help and --version included),
-    reporting click's own errors as click does. Problems of the input and unreadable or
-    unwritable files exit ERROR; a stdout closed by its reader exits BROKEN_PIPE quietly, as cat
-    and git do; anything else is a bug of ours: one line and INTERNAL (a traceback with
-    FLUID_RENDER_DEBUG=1).
-    """
-
-    def main(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, *, standalone_mode: bool = True, **extra: Any
-    ) -> Any:
-        if not standalone_mode:
-            return super().main(args, standalone_mode=False, **extra)
-        if sys.stdout is None:  # started with stdout closed (`>&-`)
-            sys.stdout = _ClosedStdout()
-        try:
-            status = super().main(args, standalone_mode=False, **extra)
-            _flush_stdout()
-        except SystemExit as done:
-            # click answers a stdout closed while it parses (`--help | head -0`) by wrapping
-            # sys.stdout in a _PacifyFlushWrapper and exiting 1.
-            if done.code == 1 and type(sys.stdout).__name__ == "_PacifyFlushWrapper":
-                _stdout_closed()
-            raise
-        except click.ClickException as error:
-            error.show()
-            sys.exit(error.exit_code)
-        except click.Abort:
-            click.echo("Aborted!", err=True)
-            sys.exit(ExitStatus.ERROR)
-        except BuildError as error:
-            _fail([str(p) for p in error.problems])
-        except BrokenPipeError:
-            _stdout_closed()
-        except OSError as error:
-            _fail([_os_error(error)])
-        except Exception as error:
-            if os.environ.get(DEBUG_ENV) == "1":
-                raise
-            click.echo(_internal_error(error), err=True)
-            sys.exit(ExitStatus.INTERNAL)
-        sys.exit(status if isinstance(status, int) else ExitStatus.SUCCESS)
-
-
-class _ClosedStdout(io.StringIO):
-    """Stands for a stdout the command was started without: writing to it is an error."""
-
-    def write(self, _text: str) -> int:
-        raise OSError(errno.EBADF, "closed when fluid-render started", "<stdout>")
-
-
-def _flush_stdout() -> None:
-    """The output still buffered, written inside the guard: a full disk names stdout."""
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        raise
-    except OSError as error:
-        raise OSError(error.errno, error.strerror, "<stdout>") from None
-
-
-def _os_error(error: OSError) -> str:
-    reason = error.strerror or type(error).__name__
-    return f"{error.filename}: {reason}" if error.filename else reason
-
-
-def _stdout_closed() -> NoReturn:
-    """Point stdout at /dev/null, so the interpreter's last flush does not fail again."""
-    # A test runner's captured stdout has no file descriptor, and nothing to flush into a pipe.
-    with contextlib.suppress(OSError, ValueError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    sys.exit(ExitStatus.BROKEN_PIPE)
-
-
-def _internal_error(error: Exception) -> str:
-    """The exception's type and where in fluid-render it was raised, never its message:
-    messages of libraries quote the values they failed on, and a value may be a credential."""
-    frames = traceback.extract_tb(error.__traceback__)
-    ours = [f for f in frames if f"{os.sep}fluid_render{os.sep}" in f.filename] or frames
-    where = ""
-    if ours:
-        path = ours[-1].filename
-        where = f" at {path[path.rfind(f'{os.sep}fluid_render{os.sep}') + 1 :]}:{ours[-1].lineno}"
-    return (
-        f"internal error: {type(error).__name__}{where}; please report at {REPORT_URL} "
-        f"with the command you ran ({DEBUG_ENV}=1 shows the traceback)"
-    )
-
-
-@click.group(cls=_Guarded)
+@click.group(cls=Guarded)
 @click.version_option(__version__, prog_name="fluid-render")
 def main() -> None:
     """Compile Fluid Dataset and AlluxioRuntime specs into Kubernetes manifests for GitOps."""
@@ -221,7 +131,7 @@ def _project_options(command: F) -> F:
         ),
         click.option(
             "--kubectl-image",
-            default=KUBECTL_IMAGE,
+            cls=_KubectlImageOption,
             show_default=True,
             callback=_image,
             help="Image of the init containers that wait for a `runAfter` predecessor's Job.",
@@ -240,11 +150,15 @@ def _project_options(command: F) -> F:
     return command
 
 
-def _render(inputs: tuple[str, ...], settings: dict[str, Any]) -> Output:
+def _render(
+    inputs: tuple[str, ...], settings: dict[str, Any], previous: Previous | None = None
+) -> Output:
     """The build of INPUTS in memory, its warnings on stderr."""
     if settings["inject"] and not settings["passthrough"]:
         raise click.UsageError("--inject applies to copied documents: add --passthrough")
-    output = render_project(inputs, Options(**settings))
+    from fluid_render.project import Options, render_project
+
+    output = render_project(inputs, Options(**settings), previous)
     for warning in output.warnings:
         click.echo(f"warning: {warning}", err=True)
     return output
@@ -284,22 +198,61 @@ def build(
     **settings: Any,
 ) -> None:
     """Render every object of the specs in INPUTS (files, folders, or - for stdin)."""
+    from fluid_render.emit import memo, output_problem, publish_stream, publish_tree, read_previous
+    from fluid_render.lockfile import frozen, lock_update
+
     lock_path: Path = settings["lock_path"]
     if output is None and settings["output_format"] != "tree":
         raise click.UsageError("--format applies to a folder: add -o DIR")
     unwritable = output_problem(output, inputs, lock_path) if output is not None else None
     if unwritable:
         raise click.UsageError(unwritable)
-    result = _render(inputs, settings)
+    previous = read_previous(output) if output is not None else None
+    whole = _inputs_fingerprint(inputs, settings) if output is not None else None
+    if (
+        output
+        and previous
+        and whole
+        and not check
+        and memo.unchanged(output, previous, whole(None))
+    ):
+        return  # the tree holds what these inputs build to: nothing to write
+    # A dataset's files are reused from a kustomize tree only, and --validate checks all.
+    as_tree = settings["output_format"] == "tree"
+    result = _render(inputs, settings, previous if as_tree and not check else None)
     if frozen_lock:
         frozen(lock_path, result.lock_changed)
     if check:
         _check(result.manifests, kube_version)
     update = lock_update(lock_path, result.new_lock, result.lock_changed)
     if output is not None:
-        publish_tree(output, result.files(), update)
+        fingerprints = result.fingerprints if as_tree else {}
+        publish_tree(output, result.files(), update, previous, fingerprints)
+        if whole is not None and not result.warnings:  # warnings are shown every time
+            lock_after = result.new_lock if result.lock_changed else result.old_lock
+            memo.remember(output, whole(lock_after))
     else:
-        publish_stream(result.stream(), sys.stdout, update)
+        publish_stream(result.stream_parts(), sys.stdout, update)
+
+
+def _inputs_fingerprint(
+    inputs: tuple[str, ...], settings: dict[str, Any]
+) -> Callable[[str | None], str] | None:
+    """The whole build's fingerprint given the lock's text (None: the lock file's now), or
+    None when the inputs cannot be read twice (stdin)."""
+    from fluid_render.fingerprint import inputs_fingerprint
+    from fluid_render.load import read_file, read_texts
+
+    if "-" in inputs:
+        return None
+    texts = read_texts(inputs)
+    lock_path: Path = settings["lock_path"]
+    current = read_file(lock_path) if lock_path.is_file() else None
+
+    def fingerprint(lock: str | None) -> str:
+        return inputs_fingerprint(texts, settings, lock if lock is not None else current)
+
+    return fingerprint
 
 
 @main.command(name="check")
@@ -417,8 +370,13 @@ def inject(
     namespace: str,
 ) -> None:
     """Apply upstream's admission-webhook mutations to the pods in APPS (files, folders, or -)."""
+    from fluid_render.emit import remove_stale_temps, write_files
     from fluid_render.inject import facts_from_build, inject_documents
     from fluid_render.inject import stream as injected_stream
+    from fluid_render.load import load_inputs, read_texts
+    from fluid_render.lockfile import read_lock
+    from fluid_render.pipeline import build as run_build
+    from fluid_render.plan.ports import PortRange
 
     if in_place and "-" in apps:
         raise click.UsageError("--in-place cannot rewrite stdin")
@@ -471,12 +429,6 @@ def _check(manifests: list[Manifest], kube_version: str) -> None:
             err=True,
         )
         sys.exit(ExitStatus.USAGE)
-
-
-def _fail(lines: list[str]) -> NoReturn:
-    for line in lines:
-        click.echo(f"error: {line}", err=True)
-    sys.exit(ExitStatus.ERROR)
 
 
 main.add_command(sync)

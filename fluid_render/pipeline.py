@@ -7,12 +7,13 @@ import ctypes.util
 import os
 import signal
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.pool import Pool
 
 from fluid_render.bind import Bundle, bind
 from fluid_render.errors import BuildError, Position, Problem, fail_if
+from fluid_render.fingerprint import dataset_fingerprints, dataset_folder
 from fluid_render.load import Document
 from fluid_render.objects import MANAGED_BY
 from fluid_render.plan.configmaps import ConfigMapKeys, config_map_keys
@@ -37,6 +38,10 @@ class Build:
     passthrough: list[Document]
     lock: Lock
     warnings: list[Problem]
+    fingerprints: Mapping[str, str] = field(default_factory=dict)
+    """`<namespace>/<dataset>` -> the fingerprint of its inputs (see fluid_render.fingerprint)."""
+    reused: frozenset[str] = frozenset()
+    """Datasets not rendered: their fingerprint is the one `previous` gave."""
 
 
 def build(
@@ -48,8 +53,12 @@ def build(
     namespace: str = "default",
     passthrough: bool = False,
     kubectl_image: str = KUBECTL_IMAGE,
+    previous: Mapping[str, str] | None = None,
 ) -> Build:
-    """Validate, bind, plan and render; every stage reports all of its problems at once."""
+    """Validate, bind, plan and render; every stage reports all of its problems at once.
+
+    Datasets whose fingerprint `previous` already holds (their files are on disk) are not
+    planned or rendered again."""
     validated = validate(documents, namespace, passthrough)
     bundles = bind(validated.specs)
     needs = [runtime_of(b).port_needs(b.runtime) for b in bundles]
@@ -59,7 +68,11 @@ def build(
     fail_if(check_placement(bundles))
     orders, warnings = order_operations(bundles, scripts())
     config_maps = config_map_keys(validated.passthrough, namespace)
-    manifests, problems = _render_all(bundles, ports, orders, kubectl_image, config_maps)
+    fingerprints = dataset_fingerprints(bundles, ports, orders, config_maps, kubectl_image)
+    known = previous or {}
+    fresh = [b for b in bundles if known.get(dataset_folder(b)) != fingerprints[dataset_folder(b)]]
+    reused = frozenset(fingerprints) - {dataset_folder(b) for b in fresh}
+    manifests, problems = _render_all(fresh, ports, orders, kubectl_image, config_maps)
     if problems:
         raise BuildError(problems)
     waiting = sorted({op[0] for op, order in orders.items() if order.after is not None})
@@ -67,7 +80,7 @@ def build(
         manifests += render_operation_access(
             waiting_namespace, {"app.kubernetes.io/managed-by": MANAGED_BY}
         )
-    if not manifests and not validated.passthrough:
+    if not manifests and not reused and not validated.passthrough:
         raise BuildError(
             [
                 Problem(
@@ -78,7 +91,8 @@ def build(
                 )
             ]
         )
-    return Build(manifests, validated.passthrough, new_lock, sorted(warnings + validated.warnings))
+    all_warnings = sorted(warnings + validated.warnings)
+    return Build(manifests, validated.passthrough, new_lock, all_warnings, fingerprints, reused)
 
 
 # Below this many datasets a second process costs more (fork, result transfer) than it saves.

@@ -6,11 +6,11 @@ plugin snapshots it; one function, so the four can never disagree about what a b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fluid_render.emit import OutputFile, stream, tree
+from fluid_render.emit import OutputFile, Previous, stream, stream_parts, tree
 from fluid_render.errors import Problem
 from fluid_render.helmchart import charts
 from fluid_render.load import Document, load_inputs
@@ -46,6 +46,10 @@ class Output:
     old_lock: str | None
     new_lock: str | None
     warnings: list[Problem]
+    fingerprints: Mapping[str, str] = field(default_factory=dict)
+    """`<namespace>/<dataset>` -> the fingerprint of its inputs, for the ownership file."""
+    kept: list[OutputFile] = field(default_factory=list)
+    """Files of the datasets not rendered again, as the previous build wrote them."""
 
     @property
     def lock_changed(self) -> bool:
@@ -54,16 +58,22 @@ class Output:
     def stream(self) -> str:
         return stream(self.manifests, self.copied, self.namespace)
 
+    def stream_parts(self) -> Iterator[str]:
+        """`stream()` one document at a time (what `build` prints)."""
+        return stream_parts(self.manifests, self.copied, self.namespace)
+
     def files(self) -> list[OutputFile]:
         """The files of `-o DIR`."""
         if self.output_format == "helm":
             return charts(self.manifests, self.copied)
-        return tree(self.manifests, self.copied, self.namespace)
+        return tree(self.manifests, self.copied, self.namespace, self.kept)
 
 
-def render_project(inputs: Sequence[str], options: Options) -> Output:
-    """Load, build and (with `inject`) mutate the copied documents; raises BuildError."""
-    from fluid_render.inject import facts_from_build, inject_passthrough, order_after_datasets
+def render_project(
+    inputs: Sequence[str], options: Options, previous: Previous | None = None
+) -> Output:
+    """Load, build and (with `inject`) mutate the copied documents; raises BuildError.
+    Datasets whose files `previous` (the tree being rebuilt) holds already are not rendered."""
 
     found = read_lock(options.lock_path)
     old_lock = found.text
@@ -75,10 +85,13 @@ def render_project(inputs: Sequence[str], options: Options) -> Output:
         namespace=options.namespace,
         passthrough=options.passthrough,
         kubectl_image=options.kubectl_image,
+        previous=previous.fingerprints if previous is not None else None,
     )
     copied = result.passthrough
     warnings = list(result.warnings)
     if copied:
+        from fluid_render.inject import facts_from_build, inject_passthrough, order_after_datasets
+
         facts = facts_from_build(result.manifests, copied, namespace=options.namespace)
         if options.inject:
             copied, inject_warnings = inject_passthrough(copied, facts)
@@ -93,4 +106,6 @@ def render_project(inputs: Sequence[str], options: Options) -> Output:
         old_lock,
         new_lock,
         warnings,
+        result.fingerprints,
+        previous.files_of(result.reused) if previous is not None else [],
     )

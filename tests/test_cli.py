@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fluid_render.emit import OWNED, staging
+from fluid_render.emit import OWNED, incremental, staging
 
 from .conftest import ROOT, read_tree, run
 
@@ -223,6 +223,7 @@ def test_an_interrupted_write_leaves_the_previous_tree(
         original(*args)
 
     monkeypatch.setattr(staging, "_write", fail_after_three)
+    monkeypatch.setattr(incremental, "IN_PLACE_SHARE", 0.0)  # stage a whole new tree
     result = run("build", str(specs), "-o", str(out), "--lock", str(specs.parent / "l2"))
     monkeypatch.undo()
     assert result.exit_code == 1 and "No space left on device" in result.stderr

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fluid_render import cli, project
+from fluid_render import boundary, cli, project
 from fluid_render.errors import ExitStatus
 
 from .conftest import ROOT, run
@@ -47,7 +47,7 @@ def _explode(*_args: Any, **_kwargs: Any) -> Any:
 def test_an_unexpected_exception_is_one_line_without_its_message(
     spec_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv(cli.DEBUG_ENV, raising=False)
+    monkeypatch.delenv(boundary.DEBUG_ENV, raising=False)
     monkeypatch.setattr(project, "build", _explode)
     result = build(spec_file)
     assert result.exit_code == ExitStatus.INTERNAL == 70
@@ -65,7 +65,7 @@ def test_an_unexpected_exception_is_one_line_without_its_message(
 def test_the_internal_error_names_the_module_of_fluid_render_that_raised(
     spec_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv(cli.DEBUG_ENV, raising=False)
+    monkeypatch.delenv(boundary.DEBUG_ENV, raising=False)
     monkeypatch.setattr("fluid_render.pipeline.validate", _explode)
     result = build(spec_file)
     assert result.exit_code == ExitStatus.INTERNAL
@@ -74,7 +74,7 @@ def test_the_internal_error_names_the_module_of_fluid_render_that_raised(
 
 
 def test_debug_env_shows_the_traceback(spec_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(cli.DEBUG_ENV, "1")
+    monkeypatch.setenv(boundary.DEBUG_ENV, "1")
     monkeypatch.setattr(project, "build", _explode)
     with pytest.raises(RuntimeError, match="s3cr3t"):
         build(spec_file)

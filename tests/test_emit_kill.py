@@ -81,7 +81,8 @@ def test_a_killed_builds_staging_folder_is_removed_next_time(tmp_path: Path) -> 
     (specs / "b.yaml").write_text(pair("beta"))
     process, line = start(
         "import time\n"
-        "from fluid_render.emit import staging\n"
+        "from fluid_render.emit import incremental, staging\n"
+        "incremental.IN_PLACE_SHARE = 0  # a new tree is staged, not updated in place\n"
         "original = staging._write_rendered\n"
         "def stalled(*args):\n"
         "    hashes = original(*args)\n"

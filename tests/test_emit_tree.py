@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from fluid_render.emit import OWNED, files, staging
+from fluid_render.emit import OWNED, files, incremental, staging
 
 from .conftest import read_tree, run
 from .test_cli import pair
@@ -258,6 +258,7 @@ def _unchanged(specs: Path, tmp_path: Path, tree: dict[str, str], lock: str) -> 
 def test_a_failed_lock_rename_swaps_the_previous_tree_back(
     specs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(incremental, "IN_PLACE_SHARE", 0.0)  # stage a whole new tree
     out, tree, lock = _prepared(specs, tmp_path)
     original = os.replace
 
@@ -290,6 +291,7 @@ def test_a_failed_swap_leaves_tree_and_lock(
     specs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without renameat2 the swap is two renames; the second failing restores the first."""
+    monkeypatch.setattr(incremental, "IN_PLACE_SHARE", 0.0)  # stage a whole new tree
     out, tree, lock = _prepared(specs, tmp_path)
     original, failed = Path.rename, list[Path]()
 

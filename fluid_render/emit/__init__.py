@@ -7,12 +7,14 @@ stages and swaps a tree, `files` replaces single files, `publish` orders the wri
 from __future__ import annotations
 
 from fluid_render.emit.files import remove_stale_temps, write_file, write_files
+from fluid_render.emit.incremental import Previous, read_previous
 from fluid_render.emit.layout import (
     CLUSTER_FOLDER,
     KUSTOMIZATION,
     OutputFile,
     ordered,
     stream,
+    stream_parts,
     tree,
 )
 from fluid_render.emit.owned import OWNED, Owned, read_owned
@@ -25,13 +27,16 @@ __all__ = [
     "LockUpdate",
     "OutputFile",
     "Owned",
+    "Previous",
     "ordered",
     "output_problem",
     "publish_stream",
     "publish_tree",
     "read_owned",
+    "read_previous",
     "remove_stale_temps",
     "stream",
+    "stream_parts",
     "tree",
     "write_file",
     "write_files",

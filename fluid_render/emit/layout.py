@@ -7,7 +7,7 @@ slipped past validation is an error here, never a path outside the output.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -92,9 +92,18 @@ def stream(
     manifests: Sequence[Manifest], passthrough: Sequence[Document], namespace: str = "default"
 ) -> str:
     """One multi-document YAML stream: copied objects first, then each dataset's objects."""
-    docs = [d.text for _, d in _passthrough_places(passthrough, namespace)]
-    docs += [m.text for m in ordered(manifests)]
-    return "".join(f"---\n{text}" for text in docs)
+    return "".join(stream_parts(manifests, passthrough, namespace))
+
+
+def stream_parts(
+    manifests: Sequence[Manifest], passthrough: Sequence[Document], namespace: str = "default"
+) -> Iterator[str]:
+    """The documents of `stream`, one at a time: printing them needs no second copy of the
+    whole output in memory (27 MB for 1000 datasets)."""
+    for _, doc in _passthrough_places(passthrough, namespace):
+        yield f"---\n{doc.text}"
+    for manifest in ordered(manifests):
+        yield f"---\n{manifest.text}"
 
 
 NAME_MAX = 255
@@ -104,10 +113,14 @@ SAFE_COMPONENT = re.compile(r"[A-Za-z0-9_][-A-Za-z0-9_.:]*")
 
 
 def tree(
-    manifests: Sequence[Manifest], passthrough: Sequence[Document], namespace: str = "default"
+    manifests: Sequence[Manifest],
+    passthrough: Sequence[Document],
+    namespace: str = "default",
+    kept: Sequence[OutputFile] = (),
 ) -> list[OutputFile]:
-    """`<namespace>/<dataset>/<kind>-<name>.yaml`, with a kustomization.yaml in every folder."""
-    files: dict[str, str] = {}
+    """`<namespace>/<dataset>/<kind>-<name>.yaml`, with a kustomization.yaml in every folder;
+    `kept` are files of datasets not rendered again (as the previous build wrote them)."""
+    files: dict[str, str] = {str(file.path): file.text for file in kept}
     problems: list[Problem] = []
     for manifest in ordered(manifests):
         place = (manifest.namespace, manifest.dataset, f"{manifest.kind.lower()}-{manifest.name}")

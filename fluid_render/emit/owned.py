@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from fluid_render import __version__
 from fluid_render.errors import BuildError, Position, Problem
@@ -20,6 +20,11 @@ OWNED = ".fluid-render-owned"
 HEADER = f"# fluid-render {__version__}: files written by this tool (sha256, path); do not edit\n"
 _HEADER_LINE = re.compile(r"# fluid-render (\S+): .*")
 _HASHED_LINE = re.compile(r"([0-9a-f]{64})  (.+)")
+_DATASET_LINE = re.compile(
+    r"# dataset ([A-Za-z0-9_][-A-Za-z0-9_.]*/[A-Za-z0-9_][-A-Za-z0-9_.]*) ([0-9a-f]{64})"
+)
+"""A dataset's input fingerprint (a comment to `sha256sum -c`): its files need no re-render
+while the build's fingerprint of that dataset is the same."""
 
 
 @dataclass(frozen=True)
@@ -29,15 +34,21 @@ class Owned:
 
     version: str | None = None
     files: Mapping[str, str] = field(default_factory=dict)
+    datasets: Mapping[str, str] = field(default_factory=dict)
+    """`<namespace>/<dataset>` -> the fingerprint of the inputs its files were rendered from."""
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def render_owned(files: Mapping[str, str]) -> str:
-    """The file's text for `files` (path -> sha256), sorted by path."""
-    return HEADER + "".join(f"{files[path]}  {path}\n" for path in sorted(files))
+def render_owned(files: Mapping[str, str], datasets: Mapping[str, str] | None = None) -> str:
+    """The file's text for `files` (path -> sha256), sorted by path, after the fingerprints of
+    the whole build and of each dataset (`<namespace>/<name>` -> sha256 hex)."""
+    each = "".join(
+        f"# dataset {key} {digest}\n" for key, digest in sorted((datasets or {}).items())
+    )
+    return HEADER + each + "".join(f"{files[path]}  {path}\n" for path in sorted(files))
 
 
 def read_owned(target: Path) -> Owned:
@@ -55,12 +66,17 @@ def read_owned(target: Path) -> Owned:
 def parse_owned(text: str, source: str) -> Owned:
     version: str | None = None
     files: dict[str, str] = {}
+    datasets: dict[str, str] = {}
     problems: list[Problem] = []
     for number, line in enumerate(text.splitlines(), start=1):
         header = _HEADER_LINE.fullmatch(line)
         hashed = _HASHED_LINE.fullmatch(line)
         if number == 1 and header:
             version = header.group(1)
+            continue
+        fingerprint = _DATASET_LINE.fullmatch(line) if version is not None else None
+        if fingerprint:
+            datasets[fingerprint.group(1)] = fingerprint.group(2)
             continue
         path, digest = (hashed.group(2), hashed.group(1)) if hashed else (line.strip(), "")
         if not path:
@@ -78,10 +94,10 @@ def parse_owned(text: str, source: str) -> Owned:
         files[path] = digest
     if problems:
         raise BuildError(problems)
-    return Owned(version, files)
+    return Owned(version, files, datasets)
 
 
 def _is_relative(path: str) -> bool:
     """A path inside the tree: relative, without `..`, `.` or empty parts."""
     parts = path.split("/")
-    return not PurePosixPath(path).is_absolute() and all(p not in ("", ".", "..") for p in parts)
+    return not path.startswith("/") and all(p not in ("", ".", "..") for p in parts)

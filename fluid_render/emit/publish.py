@@ -9,14 +9,15 @@ taken back, the lock's temporary file is written before the stream and renamed a
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from fluid_render.emit.files import StagedFile, remove_stale_temps, stage_file
+from fluid_render.emit.incremental import Previous, recover, update_in_place
 from fluid_render.emit.layout import OutputFile
-from fluid_render.emit.staging import stage_tree
+from fluid_render.emit.staging import folder_lock, remove_stale_staging, stage_tree
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,22 @@ class LockUpdate:
     text: str
 
 
-def publish_tree(output: Path, files: Sequence[OutputFile], lock: LockUpdate | None) -> None:
-    """Replace the tree at `output` and the lock together, or neither."""
-    staged = stage_tree(output, files)
+def publish_tree(
+    output: Path,
+    files: Sequence[OutputFile],
+    lock: LockUpdate | None,
+    previous: Previous | None = None,
+    fingerprints: Mapping[str, str] | None = None,
+) -> None:
+    """Replace the tree at `output` and the lock together, or neither: in place when only
+    some files change (`previous` is the tree there), else by swapping a whole new tree."""
+    target = Path(os.path.realpath(output))
+    if target.is_dir():
+        recover(target)
+        remove_stale_staging(target)  # of killed builds; a live build's is locked
+    if previous is not None and _in_place(target, previous, files, fingerprints or {}, lock):
+        return
+    staged = stage_tree(output, files, fingerprints)
     try:
         staged_lock = _stage_lock(lock)
         try:
@@ -45,11 +59,29 @@ def publish_tree(output: Path, files: Sequence[OutputFile], lock: LockUpdate | N
         staged.close()
 
 
-def publish_stream(text: str, out: TextIO, lock: LockUpdate | None) -> None:
-    """Print the whole stream, then rename the already written lock into place."""
+def _in_place(
+    target: Path,
+    previous: Previous,
+    files: Sequence[OutputFile],
+    fingerprints: Mapping[str, str],
+    lock: LockUpdate | None,
+) -> bool:
+    """The tree updated file by file under the folder's build lock, if that path applies."""
+    with folder_lock(target):
+        staged_lock = _stage_lock(lock)
+        try:
+            return update_in_place(target, previous, files, fingerprints, staged_lock)
+        finally:
+            if staged_lock is not None:
+                staged_lock.discard()
+
+
+def publish_stream(text: str | Iterable[str], out: TextIO, lock: LockUpdate | None) -> None:
+    """Print the whole stream (a text, or its parts), then rename the already written lock
+    into place."""
     staged_lock = _stage_lock(lock)
     try:
-        out.write(text)
+        out.writelines([text] if isinstance(text, str) else text)
         out.flush()
         if staged_lock is not None:
             staged_lock.commit()

@@ -11,6 +11,7 @@ symlink and are checked to resolve inside the staging folder.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import fcntl
@@ -84,7 +85,9 @@ class StagedTree:
         self.locks.clear()
 
 
-def stage_tree(output: Path, files: Sequence[OutputFile]) -> StagedTree:
+def stage_tree(
+    output: Path, files: Sequence[OutputFile], fingerprints: Mapping[str, str] | None = None
+) -> StagedTree:
     """The new tree of `output`, fully written beside it; nothing under `output` changes."""
     target = Path(os.path.realpath(output))  # `-o` that is a symlink stays one
     if target.exists() and not target.is_dir():
@@ -108,7 +111,7 @@ def stage_tree(output: Path, files: Sequence[OutputFile]) -> StagedTree:
             new_paths = {str(f.path) for f in files}
             intact = _carry_over(target, staging, read_owned(target), new_paths, modes)
         hashes = _write_rendered(target, staging, files, intact)
-        _write(f"{staging}/{OWNED}", render_owned(hashes).encode(), target / OWNED)
+        _write(f"{staging}/{OWNED}", render_owned(hashes, fingerprints).encode(), target / OWNED)
         for folder, mode in modes.items():  # last: a read-only folder of yours stays one
             os.chmod(f"{staging}/{folder}" if folder else staging, mode)
     except BaseException:
@@ -299,6 +302,16 @@ def _new_staging_name(target: Path) -> Path:
         path = target.parent / f".{target.name[:200]}{STAGING_MARK}{secrets.token_hex(8)}"
         if not os.path.lexists(path):
             return path
+
+
+@contextlib.contextmanager
+def folder_lock(path: Path) -> Iterator[None]:
+    """Hold the build lock of the tree at `path` (what a concurrent build waits on)."""
+    fd = _lock_folder(path)
+    try:
+        yield
+    finally:
+        os.close(fd)
 
 
 def _lock_folder(path: Path) -> int:

@@ -8,10 +8,13 @@ import socket
 import sys
 import uuid
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
-from fluid_render.sync.labels import Scope
+if TYPE_CHECKING:
+    from fluid_render.sync.labels import Scope
+
 
 DEFAULT_LEASE = "fluid-render-sync"
 
@@ -113,7 +116,7 @@ def sync(
     except ConnectError as error:
         raise click.ClickException(f"no cluster to talk to: {error}") from None
     options = Options(
-        scope=Scope(frozenset(namespaces) if namespaces else None),
+        scope=_scope(namespaces),
         dry_run=dry_run,
         resync=resync,
         jitter=0.2,
@@ -139,3 +142,10 @@ def sync(
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
     sys.exit(loop.run())
+
+
+def _scope(namespaces: tuple[str, ...]) -> Scope:
+    """Imported when the command runs: `fluid-render --help` stays free of the syncer."""
+    from fluid_render.sync.labels import Scope
+
+    return Scope(frozenset(namespaces) if namespaces else None)
