@@ -128,6 +128,32 @@ def test_nested_lists_indent_exactly() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("script", "literal"),
+    [
+        ("set -e\n\necho ${X}\n", "|\n    set -e\n\n    echo ${X}"),
+        ("one line\n", "|\n    one line"),
+        ("two ends\n\n", None),  # a literal block keeps one final line break, not two
+        (" indented\n", None),  # a first line with a leading space needs an indent indicator
+        ("\nfirst line empty\n", None),
+        ("trailing blank \nx\n", None),
+        ("trailing tab\t\nx\n", None),
+        ("no final line break", None),
+        ("line\u2028separator\n", None),
+        ("bell\x07\n", None),
+    ],
+)
+def test_scripts_are_literal_blocks_only_where_that_is_exact(
+    script: str, literal: str | None
+) -> None:
+    text = block(script, 4)
+    assert text == (literal if literal is not None else scalar(script))
+    for loader in LOADERS:
+        assert loader(f"data:\n  script: {text}\n  after: x\n") == {
+            "data": {"script": script, "after": "x"}
+        }
+
+
 # --- through a whole build ---------------------------------------------------------------------
 
 LABEL_VALUE = re.compile(r"(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
@@ -412,4 +438,125 @@ def test_require_node_with_fuse_replaces_terms_without_requirements(
     assert _required_after_inject(tmp_path, terms) == [
         {"matchExpressions": FUSE_A},
         {"matchExpressions": FUSE_B},
+    ]
+
+
+# --- planner rules that survived mutation ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "binary", "text"),
+    [
+        (0, True, "0"),
+        (1023, True, "1023"),
+        (1024, True, "1Ki"),
+        (-1024, True, "-1Ki"),
+        (1025, True, "1025"),
+        (3 * 1024**2, True, "3Mi"),
+        (1024**3, True, "1Gi"),
+        (1024**4, True, "1Ti"),
+        (1024**5, True, "1Pi"),
+        (1024**6, True, "1Ei"),
+        (1024**7, True, "1024Ei"),
+        (1536 * 1024, True, "1536Ki"),
+        (1000, True, "1k"),  # below 1024 a binary amount takes the decimal suffixes
+        (2000, True, "2000"),
+        (1000, False, "1k"),
+        (5 * 1000**2, False, "5M"),
+        (1000**3, False, "1G"),
+        (1000**4, False, "1T"),
+        (1000**5, False, "1P"),
+        (1000**6, False, "1E"),
+        (1000**7, False, "1000E"),
+        (1024, False, "1024"),
+    ],
+)
+def test_canonical_quantities(amount: int, binary: bool, text: str) -> None:
+    """resource.Quantity's canonical text (apimachinery pkg/api/resource/quantity.go)."""
+    from fluid_render.plan.quantity import canonical
+
+    assert canonical(amount, binary) == text
+
+
+def test_tier_quotas_and_bytes() -> None:
+    from fluid_render.plan.quantity import tier_quota, to_bytes
+
+    assert [tier_quota(n) for n in (1000, 1024, 3 * 1024**3, 1023)] == ["1k", "1KB", "3GB", "1023"]
+    assert [to_bytes(q) for q in ("2.5", "100m", "1.1Ki", "1Gi")] == [3, 1, 1127, 1024**3]
+
+
+def _build(tmp_path: Path, specs: str) -> Any:
+    (tmp_path / "specs.yaml").write_text(specs, encoding="utf-8")
+    return run("build", str(tmp_path / "specs.yaml"), "--lock", str(tmp_path / "lock"))
+
+
+def _dataset(namespace: str, name: str, runtime: str = "", dataset: str = "") -> str:
+    return f"""\
+apiVersion: data.fluid.io/v1alpha1
+kind: Dataset
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  mounts: [{{mountPoint: "https://example.org/x/", name: x}}]{dataset}
+---
+apiVersion: data.fluid.io/v1alpha1
+kind: AlluxioRuntime
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  replicas: 1{runtime}
+  tieredstore:
+    levels: [{{mediumtype: MEM, path: /dev/shm, quota: 1Gi}}]
+"""
+
+
+@pytest.mark.parametrize("length", [62, 63])
+def test_dataset_ids_keep_62_characters(tmp_path: Path, length: int) -> None:
+    """`<namespace>-<name>` is a label value: kept up to 62 characters, else a prefix and hash."""
+    namespace, name = "n" * 30, "m" * (length - 31)
+    result = _build(tmp_path, _dataset(namespace, name))
+    assert result.exit_code == 0, result.stderr
+    ids = set(re.findall(r"fluid\.io/dataset-id: (\S+)", result.stdout))
+    full = f"{namespace}-{name}"
+    if length == 62:
+        assert ids == {full}
+    else:
+        (fitted,) = ids
+        assert re.fullmatch(re.escape(full[:51]) + r"-[0-9a-f]{10}", fitted), fitted
+
+
+def test_two_masters_use_the_embedded_journal(tmp_path: Path) -> None:
+    """Upstream's transform.go: more than one master means an embedded (Raft) journal."""
+    result = _build(tmp_path, _dataset("ns", "ha", "\n  master: {replicas: 2}"))
+    assert result.exit_code == 0, result.stderr
+    assert set(re.findall(r"journal\.type=(\w+)", result.stdout)) == {"EMBEDDED"}
+
+
+def test_placement_errors_for_every_group_in_node_order(tmp_path: Path) -> None:
+    """A group that fits does not end the check, a dataset without `placement` is Exclusive,
+    and the message names every member with its position."""
+
+    def pinned(name: str, node: str, placement: str = "") -> str:
+        runtime = f"\n  worker: {{nodeSelector: {{kubernetes.io/hostname: {node}}}}}"
+        return _dataset("ns", name, runtime, f"\n  placement: {placement}" if placement else "")
+
+    names = ["b1", "b2", "fits", "a1", "a2"]
+    nodes = ["node-b", "node-b", "node-0", "node-a", "node-a"]
+    placements = ["", "Exclusive", "", "Shared", ""]
+    result = _build(tmp_path, "---\n".join(map(pinned, names, nodes, placements)))
+    assert result.exit_code == 1
+    problems = [line for line in result.stderr.splitlines() if "workers need" in line]
+    text = (tmp_path / "specs.yaml").read_text(encoding="utf-8").splitlines()
+    replicas = [n for n, line in enumerate(text, start=1) if line == "  replicas: 1"]
+    at = {
+        name: f"{tmp_path / 'specs.yaml'}:{line}:3"
+        for name, line in zip(names, replicas, strict=True)
+    }
+    assert problems == [
+        f"error: {at['b1']}: spec.replicas: workers need 2 nodes but can only run on 1 (node-b): "
+        f"ns/b1 (Exclusive, 1 workers, {at['b1']}), ns/b2 (Exclusive, 1 workers, {at['b2']}). "
+        "Exclusive workers take a node each and Shared ones cannot join them; "
+        "add nodes or lower replicas",
+        f"error: {at['a1']}: spec.replicas: workers need 2 nodes but can only run on 1 (node-a): "
+        f"ns/a1 (Shared, 1 workers, {at['a1']}), ns/a2 (Exclusive, 1 workers, {at['a2']}). "
+        "Exclusive workers take a node each and Shared ones cannot join them; "
+        "add nodes or lower replicas",
     ]
