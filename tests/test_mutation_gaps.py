@@ -560,3 +560,56 @@ def test_placement_errors_for_every_group_in_node_order(tmp_path: Path) -> None:
         "Exclusive workers take a node each and Shared ones cannot join them; "
         "add nodes or lower replicas",
     ]
+
+
+TIERS = """\
+  tieredstore:
+    levels:
+      - {mediumtype: HDD, path: /mnt/hdd/, quota: 10Gi}
+      - mediumtype: SSD
+        path: /mnt/a,/mnt/b
+        quota: 4Gi
+        volumeType: emptyDir
+        volumeSource: {emptyDir: {medium: Memory}}
+      - mediumtype: MEM
+        path: /dev/shm
+        quota: 1Gi
+        volumeType: emptyDir
+        volumeSource: {emptyDir: {}}
+"""
+ONE_TIER = "  tieredstore:\n    levels: [{mediumtype: MEM, path: /dev/shm, quota: 1Gi}]\n"
+
+
+def test_tiers_are_numbered_by_medium_and_take_an_empty_dir_medium(tmp_path: Path) -> None:
+    """Upstream's transform_tieredstore: levels ordered MEM, SSD, HDD whatever the spec order; a
+    quota split over the paths; an emptyDir level's medium is its volumeSource's (none: empty)."""
+    result = _build(tmp_path, _dataset("ns", "t").replace(ONE_TIER, TIERS))
+    assert result.exit_code == 0, result.stderr
+    settings = sorted(set(re.findall(r"-Dalluxio\.worker\.(tieredstore\.\S+)", result.stdout)))
+    assert settings == [
+        "tieredstore.level0.alias=MEM",
+        "tieredstore.level0.dirs.mediumtype=",
+        "tieredstore.level0.dirs.path=/dev/shm/ns/t",
+        "tieredstore.level0.dirs.quota=1GB",
+        "tieredstore.level1.alias=SSD",
+        "tieredstore.level1.dirs.mediumtype=Memory,Memory",
+        "tieredstore.level1.dirs.path=/mnt/a/ns/t,/mnt/b/ns/t",
+        "tieredstore.level1.dirs.quota=2GB,2GB",
+        "tieredstore.level2.alias=HDD",
+        "tieredstore.level2.dirs.mediumtype=HDD",
+        "tieredstore.level2.dirs.path=/mnt/hdd/ns/t",
+        "tieredstore.level2.dirs.quota=10GB",
+        "tieredstore.levels=3",
+    ]
+
+
+def test_a_medium_used_twice_is_an_error_at_each_level(tmp_path: Path) -> None:
+    tiers = TIERS.replace("mediumtype: SSD", "mediumtype: HDD")
+    result = _build(tmp_path, _dataset("ns", "t").replace(ONE_TIER, tiers))
+    assert result.exit_code == 1
+    where = tmp_path / "specs.yaml"
+    assert result.stderr.splitlines() == [
+        f"error: {where}:{line}: spec.tieredstore.levels[{index}].mediumtype: "
+        "HDD is used by more than one level"
+        for index, line in enumerate(["14:10", "15:9"])
+    ]
