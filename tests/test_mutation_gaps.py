@@ -613,3 +613,31 @@ def test_a_medium_used_twice_is_an_error_at_each_level(tmp_path: Path) -> None:
         "HDD is used by more than one level"
         for index, line in enumerate(["14:10", "15:9"])
     ]
+
+
+def test_mount_volume_names_and_option_keys_are_positioned_errors(tmp_path: Path) -> None:
+    """A claim or host volume name is a DNS label of at most 63 characters, reported at the
+    field that holds it (`name` for local://, `mountPoint` for pvc://); option keys hold no
+    white space, reported at the mount."""
+    mounts = """\
+  mounts:
+    - {mountPoint: "local:///data", name: Bad_Name}
+    - {mountPoint: "pvc://Bad/x", name: two}
+    - {mountPoint: "pvc://A63/x", name: three}
+    - {mountPoint: "pvc://B64", name: four}
+    - {mountPoint: "https://example.org/x/", name: five, options: {"a b": c}}""".replace(
+        "A63", "a" * 63
+    ).replace("B64", "b" * 64)
+    specs = _dataset("ns", "m").replace(
+        '  mounts: [{mountPoint: "https://example.org/x/", name: x}]', mounts
+    )
+    result = _build(tmp_path, specs)
+    assert result.exit_code == 1
+    where = tmp_path / "specs.yaml"
+    rule = "must be a valid volume name (lower-case letters, digits and '-', at most 63)"
+    assert result.stderr.splitlines() == [
+        f"error: {where}:6:37: spec.mounts[0].name: 'Bad_Name' {rule}",
+        f"error: {where}:7:8: spec.mounts[1].mountPoint: 'Bad' {rule}",
+        f"error: {where}:9:8: spec.mounts[3].mountPoint: '{'b' * 64}' {rule}",
+        f"error: {where}:10:7: spec.mounts[4]: a b: white space is not allowed in keys",
+    ]
