@@ -641,3 +641,36 @@ def test_mount_volume_names_and_option_keys_are_positioned_errors(tmp_path: Path
         f"error: {where}:9:8: spec.mounts[3].mountPoint: '{'b' * 64}' {rule}",
         f"error: {where}:10:7: spec.mounts[4]: a b: white space is not allowed in keys",
     ]
+
+
+# --- the template guard ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("template", "value", "text"),
+    [
+        ("{{ v | q }}", "on", '"on"'),
+        ("{{ v }}", True, "true"),
+        ("{{ v }}", False, "false"),
+        ("{{ v }}", 20000, "20000"),
+        ("{{ v | q }}", None, "null"),
+        ("k:{{ v | yaml(2) }}", {"a": "yes"}, 'k:\n  a: "yes"'),
+    ],
+)
+def test_templates_print_only_quoted_text_numbers_and_booleans(
+    template: str, value: Any, text: str
+) -> None:
+    from fluid_render.render import environment
+
+    assert environment().from_string(template).render(v=value) == text
+
+
+@pytest.mark.parametrize("value", ["on", "a: b", None, 1.5, ["x"], {"k": "v"}])
+def test_templates_refuse_unquoted_values(value: Any) -> None:
+    """`finalize` is the guarantee that no user text reaches the output unquoted."""
+    from jinja2 import TemplateError
+
+    from fluid_render.render import environment
+
+    with pytest.raises(TemplateError, match=r"unquoted value .*: pass it through the `q` or"):
+        environment().from_string("{{ v }}").render(v=value)
