@@ -674,3 +674,54 @@ def test_templates_refuse_unquoted_values(value: Any) -> None:
 
     with pytest.raises(TemplateError, match=r"unquoted value .*: pass it through the `q` or"):
         environment().from_string("{{ v }}").render(v=value)
+
+
+@pytest.mark.parametrize(
+    ("selector", "terms", "problem"),
+    [
+        ("", [["n1"], ["n2"]], None),  # terms are ORed: n1 or n2 holds two workers
+        ("n1", [["n1", "n2"]], "workers need 2 nodes but can only run on 1 (n1)"),
+        ("n3", [["n1"]], "workers need 2 nodes but can only run on 0 (none)"),
+    ],
+)
+def test_pinned_nodes_combine_selector_and_affinity_terms(
+    tmp_path: Path, selector: str, terms: list[list[str]], problem: str | None
+) -> None:
+    """The nodes a worker may use: the union over required terms, cut by the nodeSelector."""
+    node_selector = (
+        f"\n  worker: {{nodeSelector: {{kubernetes.io/hostname: {selector}}}}}" if selector else ""
+    )
+    expressions = ", ".join(
+        f"{{matchExpressions: [{{key: kubernetes.io/hostname, operator: In, values: {t}}}]}}"
+        for t in terms
+    ).replace("'", "")
+    affinity = f"\n  nodeAffinity: {{required: {{nodeSelectorTerms: [{expressions}]}}}}"
+    specs = _dataset("ns", "p", node_selector, affinity).replace("replicas: 1", "replicas: 2")
+    result = _build(tmp_path, specs)
+    if problem is None:
+        assert result.exit_code == 0, result.stderr
+    else:
+        assert result.exit_code == 1
+        assert f"spec.replicas: {problem}: ns/p (Exclusive, 2 workers," in result.stderr
+
+
+def test_mount_point_and_option_values_are_positioned_errors(tmp_path: Path) -> None:
+    mounts = """\
+  mounts:
+    - {mountPoint: "https://example.org/a b/", name: one}
+    - {mountPoint: "https://example.org/x/", name: two, options: {k: "a\\0b"}}"""
+    root = """\
+  mounts:
+    - {mountPoint: "https://example.org/x/", path: /, options: {k: "a b"}}"""
+    original = '  mounts: [{mountPoint: "https://example.org/x/", name: x}]'
+    result = _build(tmp_path, _dataset("ns", "m").replace(original, mounts))
+    where = tmp_path / "specs.yaml"
+    assert result.stderr.splitlines() == [
+        f"error: {where}:6:7: spec.mounts[0]: mountPoint: white space is not allowed",
+        f"error: {where}:7:7: spec.mounts[1]: k: a NUL character is not allowed",
+    ]
+    result = _build(tmp_path, _dataset("ns", "m").replace(original, root))
+    assert result.stderr.splitlines() == [
+        f"error: {where}:6:7: spec.mounts[0]: k: the root mount's options become JVM options, "
+        "which cannot hold white space; give the mount a name to mount it below /"
+    ]
