@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fluid_render.check import parse_manifest
+from fluid_render.credentials import holds_secret, is_credential_name
 from fluid_render.load import parse_documents
 from fluid_render.pipeline import build
 from fluid_render.plan.ports import Lock, PortRange
@@ -38,6 +39,16 @@ NASTY = st.one_of(
     ),
 )
 # Keys cannot be anything (the API server says so), and label values neither; the rest can.
+# The credential policy refuses names like PWD or user.token and values shaped like secrets
+# (tests/test_credentials.py covers that); here every value must arrive exactly.
+
+
+def _not_secret(name: str) -> bool:
+    return not is_credential_name(name)
+
+
+PLAIN = NASTY.filter(lambda value: not holds_secret(value))
+ENV_NAME = st.from_regex(r"\A[A-Z][A-Z0-9_]{0,10}\Z")
 KEY = st.from_regex(r"\A[a-z][a-z0-9.]{0,20}[a-z0-9]\Z")
 LABEL_VALUE = st.from_regex(r"\A(([A-Za-z0-9][-A-Za-z0-9_.]{0,20})?[A-Za-z0-9])?\Z")
 
@@ -77,9 +88,9 @@ def _spec(
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     labels=st.dictionaries(KEY.map(lambda k: "example.org/" + k), LABEL_VALUE, max_size=3),
-    notes=st.dictionaries(KEY.map(lambda k: "example.org/" + k), NASTY, max_size=3),
-    props=st.dictionaries(KEY.map(lambda k: "user." + k), NASTY, max_size=3),
-    env=st.dictionaries(st.from_regex(r"\A[A-Z][A-Z0-9_]{0,10}\Z"), NASTY, max_size=3),
+    notes=st.dictionaries(KEY.map(lambda k: "example.org/" + k), PLAIN, max_size=3),
+    props=st.dictionaries(KEY.map(lambda k: "user." + k).filter(_not_secret), PLAIN, max_size=3),
+    env=st.dictionaries(ENV_NAME.filter(_not_secret), PLAIN, max_size=3),
     option=st.from_regex(r"\A[^\s\x00]{1,20}\Z"),
     path=st.from_regex(r"\A/[^\s]{0,20}\Z"),
 )
