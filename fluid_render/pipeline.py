@@ -26,9 +26,8 @@ from fluid_render.render import (
     render_operation_access,
     scripts,
 )
-from fluid_render.runtimes.alluxio.ordering import order_operations
 from fluid_render.runtimes.protocol import KUBECTL_IMAGE, Key, Order, PlanInputs
-from fluid_render.runtimes.registry import runtime_of
+from fluid_render.runtimes.registry import RUNTIMES, runtime_of
 from fluid_render.validate import validate
 
 
@@ -60,13 +59,13 @@ def build(
     Datasets whose fingerprint `previous` already holds (their files are on disk) are not
     planned or rendered again."""
     validated = validate(documents, namespace, passthrough)
-    bundles = bind(validated.specs)
+    bundles = bind(validated.specs, RUNTIMES.keys())
     needs = [runtime_of(b).port_needs(b.runtime) for b in bundles]
     ports, new_lock = allocate(
         [n for n in needs if n is not None], lock, port_range, Position(lock_source, 1, 1)
     )
     fail_if(check_placement(bundles))
-    orders, warnings = order_operations(bundles, scripts())
+    orders, warnings = _order_operations(bundles)
     config_maps = config_map_keys(validated.passthrough, namespace)
     fingerprints = dataset_fingerprints(bundles, ports, orders, config_maps, kubectl_image)
     known = previous or {}
@@ -75,11 +74,7 @@ def build(
     manifests, problems = _render_all(fresh, ports, orders, kubectl_image, config_maps)
     if problems:
         raise BuildError(problems)
-    waiting = sorted({op[0] for op, order in orders.items() if order.after is not None})
-    for waiting_namespace in waiting:
-        manifests += render_operation_access(
-            waiting_namespace, {"app.kubernetes.io/managed-by": MANAGED_BY}
-        )
+    manifests += _operation_access(bundles, orders)
     if not manifests and not reused and not validated.passthrough:
         raise BuildError(
             [
@@ -93,6 +88,43 @@ def build(
         )
     all_warnings = sorted(warnings + validated.warnings)
     return Build(manifests, validated.passthrough, new_lock, all_warnings, fingerprints, reused)
+
+
+def _order_operations(
+    bundles: Sequence[Bundle],
+) -> tuple[dict[Key, Order], list[Problem]]:
+    """Each runtime kind orders the data operations of its own bundles; errors of every kind
+    are raised together."""
+    orders: dict[Key, Order] = {}
+    warnings: list[Problem] = []
+    problems: list[Problem] = []
+    for kind, runtime in RUNTIMES.items():
+        mine = [b for b in bundles if b.runtime.kind == kind]
+        try:
+            kind_orders, kind_warnings = runtime.order_operations(mine, scripts(runtime.chart))
+        except BuildError as error:
+            problems += error.problems
+            continue
+        orders.update(kind_orders)
+        warnings += kind_warnings
+    fail_if(problems)
+    return orders, warnings
+
+
+def _operation_access(bundles: Sequence[Bundle], orders: Mapping[Key, Order]) -> list[Manifest]:
+    """The account, role and binding of each namespace where an operation waits for another,
+    from the chart of that namespace's first such runtime."""
+    charts: dict[str, str] = {}
+    for bundle in bundles:
+        for spec in bundle.operations:
+            key = (spec.namespace, spec.kind, spec.name)
+            if key in orders and orders[key].after is not None:
+                charts.setdefault(spec.namespace, runtime_of(bundle).chart)
+    labels = {"app.kubernetes.io/managed-by": MANAGED_BY}
+    manifests: list[Manifest] = []
+    for namespace in sorted(charts):
+        manifests += render_operation_access(namespace, labels, charts[namespace])
+    return manifests
 
 
 # Below this many datasets a second process costs more (fork, result transfer) than it saves.
@@ -121,7 +153,7 @@ def _render_range(start: int, end: int) -> tuple[list[Manifest], list[Problem]]:
             ports=_work.ports.get(runtime_key(bundle.namespace, bundle.name), {}),
             config_maps=_work.config_maps,
             orders=_work.orders,
-            scripts=scripts(),
+            scripts=scripts(runtime_of(bundle).chart),
             kubectl_image=_work.kubectl_image,
         )
         try:
@@ -149,7 +181,8 @@ def _render_all(
         workers = min(os.cpu_count() or 1, 8)
         if len(bundles) < PARALLEL_FROM or workers < 2 or "fork" not in get_all_start_methods():
             return _render_range(0, len(bundles))
-        environment()  # compile the templates once, before forking
+        for runtime in RUNTIMES.values():
+            environment(runtime.chart)  # compile the templates once, before forking
         step = -(-len(bundles) // workers)
         ranges = [(i, min(i + step, len(bundles))) for i in range(0, len(bundles), step)]
         with worker_pool(len(ranges)) as pool:

@@ -663,7 +663,7 @@ def test_templates_print_only_quoted_text_numbers_and_booleans(
 ) -> None:
     from fluid_render.render import environment
 
-    assert environment().from_string(template).render(v=value) == text
+    assert environment("charts/alluxio").from_string(template).render(v=value) == text
 
 
 @pytest.mark.parametrize("value", ["on", "a: b", None, 1.5, ["x"], {"k": "v"}])
@@ -674,7 +674,7 @@ def test_templates_refuse_unquoted_values(value: Any) -> None:
     from fluid_render.render import environment
 
     with pytest.raises(TemplateError, match=r"unquoted value .*: pass it through the `q` or"):
-        environment().from_string("{{ v }}").render(v=value)
+        environment("charts/alluxio").from_string("{{ v }}").render(v=value)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from fluid_render.bind import Bundle
+from fluid_render.errors import Problem
 from fluid_render.objects import ObjectGroup
 from fluid_render.plan.configmaps import ConfigMapKeys
 from fluid_render.plan.ports import PortNeeds
@@ -57,12 +58,22 @@ class Runtime(Protocol):
         """The custom resource kind, e.g. `AlluxioRuntime`."""
 
     @property
+    def chart(self) -> str:
+        """The shipped folder of its templates and scripts, e.g. `charts/alluxio`."""
+
+    @property
     def port_names(self) -> frozenset[str]:
         """Every port name a lock file may hold for this kind."""
 
     def port_needs(self, spec: Spec[Any]) -> PortNeeds | None:
         """The host ports a runtime listens on and the ones its user fixed; None when it needs
         none (pod network)."""
+
+    def order_operations(
+        self, bundles: Sequence[Bundle], scripts: Mapping[str, str]
+    ) -> tuple[dict[Key, Order], list[Problem]]:
+        """Depth, predecessor and Job name of every data operation of these bundles (all of
+        this kind); warnings are returned, errors raised together as BuildError."""
 
     def plan(self, bundle: Bundle, inputs: PlanInputs) -> Planned:
         """Values and objects of one bundle; raises BuildError with every problem found."""

@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from fluid_render.bind import Bundle
+from fluid_render.errors import Problem
 from fluid_render.plan.nodelabels import plan_operation, with_operations
 from fluid_render.plan.ports import PortNeeds
-from fluid_render.runtimes.alluxio.chart import operation_objects, runtime_objects
+from fluid_render.runtimes.alluxio.chart import CHART, operation_objects, runtime_objects
 from fluid_render.runtimes.alluxio.jobs import Operation
 from fluid_render.runtimes.alluxio.operations import plan_operations
+from fluid_render.runtimes.alluxio.ordering import order_operations
 from fluid_render.runtimes.alluxio.planner import plan_values
 from fluid_render.runtimes.alluxio.ports import PORTS, port_needs
 from fluid_render.runtimes.alluxio.values import Values
-from fluid_render.runtimes.protocol import PlanInputs, Planned
+from fluid_render.runtimes.protocol import Key, Order, PlanInputs, Planned
 from fluid_render.validate import Spec
 
 
 class Alluxio:
     kind = "AlluxioRuntime"
+    chart = CHART
     port_names = frozenset(name for name, *_ in PORTS)
+
+    def order_operations(
+        self, bundles: Sequence[Bundle], scripts: Mapping[str, str]
+    ) -> tuple[dict[Key, Order], list[Problem]]:
+        return order_operations(bundles, scripts)
 
     def port_needs(self, spec: Spec[Any]) -> PortNeeds | None:
         return port_needs(spec)
