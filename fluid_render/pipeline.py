@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.pool import Pool
+from typing import Any
 
 from fluid_render.bind import Bundle, bind
 from fluid_render.errors import BuildError, Position, Problem, fail_if
@@ -41,6 +42,8 @@ class Build:
     """`<namespace>/<dataset>` -> the fingerprint of its inputs (see fluid_render.fingerprint)."""
     reused: frozenset[str] = frozenset()
     """Datasets not rendered: their fingerprint is the one `previous` gave."""
+    planned: Sequence[tuple[str, Any]] = ()
+    """(runtime kind, the values its `plan` returned) of each rendered bundle, in bundle order."""
 
 
 def build(
@@ -71,7 +74,7 @@ def build(
     known = previous or {}
     fresh = [b for b in bundles if known.get(dataset_folder(b)) != fingerprints[dataset_folder(b)]]
     reused = frozenset(fingerprints) - {dataset_folder(b) for b in fresh}
-    manifests, problems = _render_all(fresh, ports, orders, kubectl_image, config_maps)
+    manifests, problems, planned = _render_all(fresh, ports, orders, kubectl_image, config_maps)
     if problems:
         raise BuildError(problems)
     manifests += _operation_access(bundles, orders)
@@ -87,7 +90,9 @@ def build(
             ]
         )
     all_warnings = sorted(warnings + validated.warnings)
-    return Build(manifests, validated.passthrough, new_lock, all_warnings, fingerprints, reused)
+    return Build(
+        manifests, validated.passthrough, new_lock, all_warnings, fingerprints, reused, planned
+    )
 
 
 def _order_operations(
@@ -143,11 +148,16 @@ class _Work:
 _work: _Work | None = None
 
 
-def _render_range(start: int, end: int) -> tuple[list[Manifest], list[Problem]]:
-    """Plan and render bundles[start:end]; problems are returned, not raised (they cross a pipe)."""
+Rendered = tuple[list[Manifest], list[Problem], list[tuple[str, Any]]]
+
+
+def _render_range(start: int, end: int) -> Rendered:
+    """Plan and render bundles[start:end]; problems are returned, not raised (they cross a pipe),
+    and so are the planned values (plain data, pickled back from a worker)."""
     assert _work is not None
     manifests: list[Manifest] = []
     problems: list[Problem] = []
+    values: list[tuple[str, Any]] = []
     for bundle in _work.bundles[start:end]:
         inputs = PlanInputs(
             ports=_work.ports.get(runtime_key(bundle.namespace, bundle.name), {}),
@@ -161,9 +171,10 @@ def _render_range(start: int, end: int) -> tuple[list[Manifest], list[Problem]]:
         except BuildError as error:
             problems += error.problems
             continue
+        values.append((bundle.runtime.kind, planned.values))
         for group in planned.groups:
             manifests += render_group(group)
-    return manifests, problems
+    return manifests, problems, values
 
 
 def _render_all(
@@ -172,7 +183,7 @@ def _render_all(
     orders: Mapping[Key, Order],
     kubectl_image: str,
     config_maps: ConfigMapKeys,
-) -> tuple[list[Manifest], list[Problem]]:
+) -> Rendered:
     """Every bundle's manifests in bundle order; large builds use every core (forked workers
     inherit the compiled templates and the specs, and return plain text)."""
     global _work
@@ -187,7 +198,11 @@ def _render_all(
         ranges = [(i, min(i + step, len(bundles))) for i in range(0, len(bundles), step)]
         with worker_pool(len(ranges)) as pool:
             parts = pool.starmap(_render_range, ranges)
-        return [m for part, _ in parts for m in part], [p for _, part in parts for p in part]
+        return (
+            [m for part, _, _ in parts for m in part],
+            [p for _, part, _ in parts for p in part],
+            [v for _, _, part in parts for v in part],
+        )
     finally:
         _work = None
 

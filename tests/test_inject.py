@@ -111,7 +111,7 @@ def facts() -> Facts:
         port_range=PortRange(20000, 25000),
         passthrough=True,
     )
-    return facts_from_build(result.manifests, result.passthrough)
+    return facts_from_build(result.planned, result.passthrough)
 
 
 def _with(facts: Facts, **changes: Any) -> Facts:
@@ -371,7 +371,7 @@ def test_sidecar_keeps_the_mount_path_after_user_fuse_args() -> None:
         lock_source="lock",
         port_range=PortRange(20000, 25000),
     )
-    own = facts_from_build(result.manifests)
+    own = facts_from_build(result.planned)
     metadata = {"labels": {"serverless.fluid.io/inject": "true"}}
     (obj,) = _load(_inject(_pod(["laion"], metadata=metadata), own))
     assert obj["spec"]["containers"][0]["args"] == [
@@ -929,7 +929,7 @@ def test_inject_passthrough_mutates_copied_documents(facts: Facts) -> None:
         port_range=PortRange(20000, 25000),
         passthrough=True,
     )
-    copied, warnings = inject_passthrough(result.passthrough, facts_from_build(result.manifests))
+    copied, warnings = inject_passthrough(result.passthrough, facts_from_build(result.planned))
     assert warnings == []
     assert [d.kind for d in copied] == ["Deployment", "ConfigMap"]
     assert copied[1] is result.passthrough[1]  # untouched: the very same document

@@ -50,6 +50,23 @@ class Planned:
     groups: Sequence[ObjectGroup]
 
 
+@dataclass(frozen=True)
+class InjectFacts:
+    """What upstream's webhook reads from the cluster about one runtime, taken from its plan:
+    the claim, the FUSE pod's node selector, container and volumes, the host path the dataset
+    is mounted at, and the worker pod's placement (its `status.cacheAffinity`)."""
+
+    namespace: str
+    name: str
+    claim: str
+    fuse_node_selector: Mapping[str, str]
+    fuse_container: Mapping[str, Any]
+    fuse_volumes: Sequence[Mapping[str, Any]]
+    host_mount_path: str
+    worker_node_selector: Mapping[str, str]
+    worker_affinity: Mapping[str, Any]
+
+
 class Runtime(Protocol):
     """A runtime kind: the custom resource it compiles and how one bundle is planned."""
 
@@ -77,3 +94,6 @@ class Runtime(Protocol):
 
     def plan(self, bundle: Bundle, inputs: PlanInputs) -> Planned:
         """Values and objects of one bundle; raises BuildError with every problem found."""
+
+    def inject_facts(self, values: Any) -> InjectFacts:
+        """What `inject` reads about a bundle, from the values `plan` returned for it."""
