@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fluid_render.api import AlluxioRuntime, DataBackup, DataLoad, Dataset
+from fluid_render.api import DataBackup, DataLoad, Dataset
 from fluid_render.errors import Problem, fail_if
 from fluid_render.validate import Spec
 
@@ -15,10 +15,10 @@ Key = tuple[str, str]
 
 @dataclass(frozen=True)
 class Bundle:
-    """One Dataset, the AlluxioRuntime of the same name, and the operations that target it."""
+    """One Dataset, the runtime of the same name, and the operations that target it."""
 
     dataset: Spec[Dataset]
-    runtime: Spec[AlluxioRuntime]
+    runtime: Spec[Any]  # its model is of a registered runtime kind (fluid_render.runtimes)
     dataloads: tuple[Spec[DataLoad], ...] = ()
     databackups: tuple[Spec[DataBackup], ...] = ()
 
@@ -35,8 +35,11 @@ class Bundle:
         return self.dataset.name
 
 
-def bind(specs: Sequence[Spec[Any]]) -> list[Bundle]:
-    """Bundles sorted by namespace and name; every orphan, gap and duplicate is an error."""
+def bind(specs: Sequence[Spec[Any]], runtime_kinds: Collection[str]) -> list[Bundle]:
+    """Bundles sorted by namespace and name; every orphan, gap and duplicate is an error.
+
+    `runtime_kinds` are the kinds of the registered runtimes (`fluid_render.runtimes.registry`),
+    which this stage, below the runtimes, does not import."""
     problems: list[Problem] = []
     by_kind: dict[str, dict[Key, Spec[Any]]] = {}
     for spec in specs:
@@ -54,14 +57,17 @@ def bind(specs: Sequence[Spec[Any]]) -> list[Bundle]:
         else:
             seen[key] = spec
     datasets: dict[Key, Spec[Dataset]] = by_kind.get("Dataset", {})
-    runtimes: dict[Key, Spec[AlluxioRuntime]] = by_kind.get("AlluxioRuntime", {})
+    runtimes: dict[Key, Spec[Any]] = {
+        key: spec for kind in sorted(runtime_kinds) for key, spec in by_kind.get(kind, {}).items()
+    }
+    wanted = " or ".join(sorted(runtime_kinds))
     for key, runtime in runtimes.items():
         if key not in datasets:
             problems.append(
                 Problem(
                     runtime.at("metadata", "name"),
                     "metadata.name",
-                    f"AlluxioRuntime {key[0]}/{key[1]} has no Dataset of the same namespace "
+                    f"{runtime.kind} {key[0]}/{key[1]} has no Dataset of the same namespace "
                     "and name to bind to",
                 )
             )
@@ -71,8 +77,7 @@ def bind(specs: Sequence[Spec[Any]]) -> list[Bundle]:
                 Problem(
                     dataset.at("metadata", "name"),
                     "metadata.name",
-                    f"Dataset {key[0]}/{key[1]} has no AlluxioRuntime of the same namespace "
-                    "and name",
+                    f"Dataset {key[0]}/{key[1]} has no {wanted} of the same namespace and name",
                 )
             )
     loads = _operations(by_kind.get("DataLoad", {}), datasets, problems, _dataload_target)

@@ -389,7 +389,7 @@ def inject(
         passthrough=True,
     )
     facts = facts_from_build(
-        result.manifests,
+        result.planned,
         result.passthrough,
         namespace=namespace,
         strict=strict,

@@ -81,9 +81,11 @@ class Placed:
 
 @dataclass(frozen=True)
 class ObjectGroup:
-    """Objects rendered together: their namespace and folder, and what their templates read."""
+    """Objects rendered together: their namespace and folder, what their templates read, and the
+    chart folder (a shipped path such as `charts/alluxio`) whose templates render them."""
 
     namespace: str
     folder: str
     context: Mapping[str, Any]
     objects: Sequence[Placed]
+    chart: str

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.pool import Pool
+from typing import Any
 
 from fluid_render.bind import Bundle, bind
 from fluid_render.errors import BuildError, Position, Problem, fail_if
@@ -26,9 +27,8 @@ from fluid_render.render import (
     render_operation_access,
     scripts,
 )
-from fluid_render.runtimes.alluxio.ordering import order_operations
 from fluid_render.runtimes.protocol import KUBECTL_IMAGE, Key, Order, PlanInputs
-from fluid_render.runtimes.registry import runtime_of
+from fluid_render.runtimes.registry import RUNTIMES, runtime_of
 from fluid_render.validate import validate
 
 
@@ -42,6 +42,8 @@ class Build:
     """`<namespace>/<dataset>` -> the fingerprint of its inputs (see fluid_render.fingerprint)."""
     reused: frozenset[str] = frozenset()
     """Datasets not rendered: their fingerprint is the one `previous` gave."""
+    planned: Sequence[tuple[str, Any]] = ()
+    """(runtime kind, the values its `plan` returned) of each rendered bundle, in bundle order."""
 
 
 def build(
@@ -60,26 +62,22 @@ def build(
     Datasets whose fingerprint `previous` already holds (their files are on disk) are not
     planned or rendered again."""
     validated = validate(documents, namespace, passthrough)
-    bundles = bind(validated.specs)
+    bundles = bind(validated.specs, RUNTIMES.keys())
     needs = [runtime_of(b).port_needs(b.runtime) for b in bundles]
     ports, new_lock = allocate(
         [n for n in needs if n is not None], lock, port_range, Position(lock_source, 1, 1)
     )
     fail_if(check_placement(bundles))
-    orders, warnings = order_operations(bundles, scripts())
+    orders, warnings = _order_operations(bundles)
     config_maps = config_map_keys(validated.passthrough, namespace)
     fingerprints = dataset_fingerprints(bundles, ports, orders, config_maps, kubectl_image)
     known = previous or {}
     fresh = [b for b in bundles if known.get(dataset_folder(b)) != fingerprints[dataset_folder(b)]]
     reused = frozenset(fingerprints) - {dataset_folder(b) for b in fresh}
-    manifests, problems = _render_all(fresh, ports, orders, kubectl_image, config_maps)
+    manifests, problems, planned = _render_all(fresh, ports, orders, kubectl_image, config_maps)
     if problems:
         raise BuildError(problems)
-    waiting = sorted({op[0] for op, order in orders.items() if order.after is not None})
-    for waiting_namespace in waiting:
-        manifests += render_operation_access(
-            waiting_namespace, {"app.kubernetes.io/managed-by": MANAGED_BY}
-        )
+    manifests += _operation_access(bundles, orders)
     if not manifests and not reused and not validated.passthrough:
         raise BuildError(
             [
@@ -92,7 +90,46 @@ def build(
             ]
         )
     all_warnings = sorted(warnings + validated.warnings)
-    return Build(manifests, validated.passthrough, new_lock, all_warnings, fingerprints, reused)
+    return Build(
+        manifests, validated.passthrough, new_lock, all_warnings, fingerprints, reused, planned
+    )
+
+
+def _order_operations(
+    bundles: Sequence[Bundle],
+) -> tuple[dict[Key, Order], list[Problem]]:
+    """Each runtime kind orders the data operations of its own bundles; errors of every kind
+    are raised together."""
+    orders: dict[Key, Order] = {}
+    warnings: list[Problem] = []
+    problems: list[Problem] = []
+    for kind, runtime in RUNTIMES.items():
+        mine = [b for b in bundles if b.runtime.kind == kind]
+        try:
+            kind_orders, kind_warnings = runtime.order_operations(mine, scripts(runtime.chart))
+        except BuildError as error:
+            problems += error.problems
+            continue
+        orders.update(kind_orders)
+        warnings += kind_warnings
+    fail_if(problems)
+    return orders, warnings
+
+
+def _operation_access(bundles: Sequence[Bundle], orders: Mapping[Key, Order]) -> list[Manifest]:
+    """The account, role and binding of each namespace where an operation waits for another,
+    from the chart of that namespace's first such runtime."""
+    charts: dict[str, str] = {}
+    for bundle in bundles:
+        for spec in bundle.operations:
+            key = (spec.namespace, spec.kind, spec.name)
+            if key in orders and orders[key].after is not None:
+                charts.setdefault(spec.namespace, runtime_of(bundle).chart)
+    labels = {"app.kubernetes.io/managed-by": MANAGED_BY}
+    manifests: list[Manifest] = []
+    for namespace in sorted(charts):
+        manifests += render_operation_access(namespace, labels, charts[namespace])
+    return manifests
 
 
 # Below this many datasets a second process costs more (fork, result transfer) than it saves.
@@ -111,17 +148,22 @@ class _Work:
 _work: _Work | None = None
 
 
-def _render_range(start: int, end: int) -> tuple[list[Manifest], list[Problem]]:
-    """Plan and render bundles[start:end]; problems are returned, not raised (they cross a pipe)."""
+Rendered = tuple[list[Manifest], list[Problem], list[tuple[str, Any]]]
+
+
+def _render_range(start: int, end: int) -> Rendered:
+    """Plan and render bundles[start:end]; problems are returned, not raised (they cross a pipe),
+    and so are the planned values (plain data, pickled back from a worker)."""
     assert _work is not None
     manifests: list[Manifest] = []
     problems: list[Problem] = []
+    values: list[tuple[str, Any]] = []
     for bundle in _work.bundles[start:end]:
         inputs = PlanInputs(
             ports=_work.ports.get(runtime_key(bundle.namespace, bundle.name), {}),
             config_maps=_work.config_maps,
             orders=_work.orders,
-            scripts=scripts(),
+            scripts=scripts(runtime_of(bundle).chart),
             kubectl_image=_work.kubectl_image,
         )
         try:
@@ -129,9 +171,10 @@ def _render_range(start: int, end: int) -> tuple[list[Manifest], list[Problem]]:
         except BuildError as error:
             problems += error.problems
             continue
+        values.append((bundle.runtime.kind, planned.values))
         for group in planned.groups:
             manifests += render_group(group)
-    return manifests, problems
+    return manifests, problems, values
 
 
 def _render_all(
@@ -140,7 +183,7 @@ def _render_all(
     orders: Mapping[Key, Order],
     kubectl_image: str,
     config_maps: ConfigMapKeys,
-) -> tuple[list[Manifest], list[Problem]]:
+) -> Rendered:
     """Every bundle's manifests in bundle order; large builds use every core (forked workers
     inherit the compiled templates and the specs, and return plain text)."""
     global _work
@@ -149,12 +192,17 @@ def _render_all(
         workers = min(os.cpu_count() or 1, 8)
         if len(bundles) < PARALLEL_FROM or workers < 2 or "fork" not in get_all_start_methods():
             return _render_range(0, len(bundles))
-        environment()  # compile the templates once, before forking
+        for runtime in RUNTIMES.values():
+            environment(runtime.chart)  # compile the templates once, before forking
         step = -(-len(bundles) // workers)
         ranges = [(i, min(i + step, len(bundles))) for i in range(0, len(bundles), step)]
         with worker_pool(len(ranges)) as pool:
             parts = pool.starmap(_render_range, ranges)
-        return [m for part, _ in parts for m in part], [p for _, part in parts for p in part]
+        return (
+            [m for part, _, _ in parts for m in part],
+            [p for _, part, _ in parts for p in part],
+            [v for _, _, part in parts for v in part],
+        )
     finally:
         _work = None
 

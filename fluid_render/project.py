@@ -92,7 +92,7 @@ def render_project(
     if copied:
         from fluid_render.inject import facts_from_build, inject_passthrough, order_after_datasets
 
-        facts = facts_from_build(result.manifests, copied, namespace=options.namespace)
+        facts = facts_from_build(result.planned, copied, namespace=options.namespace)
         if options.inject:
             copied, inject_warnings = inject_passthrough(copied, facts)
             warnings += inject_warnings

@@ -111,7 +111,7 @@ def facts() -> Facts:
         port_range=PortRange(20000, 25000),
         passthrough=True,
     )
-    return facts_from_build(result.manifests, result.passthrough)
+    return facts_from_build(result.planned, result.passthrough)
 
 
 def _with(facts: Facts, **changes: Any) -> Facts:
@@ -371,7 +371,7 @@ def test_sidecar_keeps_the_mount_path_after_user_fuse_args() -> None:
         lock_source="lock",
         port_range=PortRange(20000, 25000),
     )
-    own = facts_from_build(result.manifests)
+    own = facts_from_build(result.planned)
     metadata = {"labels": {"serverless.fluid.io/inject": "true"}}
     (obj,) = _load(_inject(_pod(["laion"], metadata=metadata), own))
     assert obj["spec"]["containers"][0]["args"] == [
@@ -929,7 +929,7 @@ def test_inject_passthrough_mutates_copied_documents(facts: Facts) -> None:
         port_range=PortRange(20000, 25000),
         passthrough=True,
     )
-    copied, warnings = inject_passthrough(result.passthrough, facts_from_build(result.manifests))
+    copied, warnings = inject_passthrough(result.passthrough, facts_from_build(result.planned))
     assert warnings == []
     assert [d.kind for d in copied] == ["Deployment", "ConfigMap"]
     assert copied[1] is result.passthrough[1]  # untouched: the very same document
@@ -1105,3 +1105,33 @@ def test_null_entries_are_left_alone(facts: Facts) -> None:
     pod = _pod(["laion"]).replace("  volumes:\n", "  volumes:\n  - null\n")
     (obj,) = _load(_inject(pod, facts))
     assert _required(obj) == [[A100, GPU]]
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in (ROOT / "golden").iterdir()))
+def test_facts_spell_the_rendered_fuse_pod(case: str) -> None:
+    """The runtime's `inject_facts` writes the FUSE container as its template prints it: in every
+    golden case, container and volumes equal the rendered DaemonSet's, key order included."""
+    import json
+
+    from fluid_render.load import load_inputs
+
+    documents = load_inputs([str(ROOT / "golden" / case / "input")])
+    result = build(documents, lock=Lock(), lock_source="lock", port_range=PortRange(20000, 25000))
+    facts = facts_from_build(result.planned)
+    assert len(facts.datasets) == len(result.planned) > 0
+    for (namespace, claim), dataset in facts.datasets.items():
+
+        def rendered(kind: str, ns: str = namespace, name: str = dataset.name) -> Any:
+            [text] = [
+                m.text
+                for m in result.manifests
+                if (m.namespace, m.dataset, m.kind) == (ns, name, kind)
+            ]
+            return yaml.safe_load(text)
+
+        pod = rendered("DaemonSet")["spec"]["template"]["spec"]
+        assert json.dumps(dataset.fuse_container) == json.dumps(pod["containers"][0])
+        assert json.dumps(list(dataset.fuse_volumes)) == json.dumps(pod["volumes"])
+        attributes = rendered("PersistentVolume")["spec"]["csi"]["volumeAttributes"]
+        assert dataset.host_mount_path.startswith(attributes["fluid_path"])
+        assert rendered("PersistentVolumeClaim")["metadata"]["name"] == claim

@@ -324,6 +324,40 @@ def test_parallel_render_equals_sequential_byte_for_byte(
     assert parallel.stdout.count("\nkind: StatefulSet\n") == 14  # master and worker of each
 
 
+def test_parallel_render_returns_the_planned_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inject's facts come from the planned values: forked workers send them back, in order."""
+    from fluid_render.inject import facts_from_build
+    from fluid_render.load import parse_documents
+    from fluid_render.plan.ports import Lock, PortRange
+
+    documents = parse_documents(_many(7), "specs.yaml")
+
+    def once() -> pipeline.Build:
+        return pipeline.build(
+            documents, lock=Lock(), lock_source="l", port_range=PortRange(20000, 25000)
+        )
+
+    sequential = once()
+    pools: list[int] = []
+    real_pool = pipeline.worker_pool
+
+    def counting_pool(processes: int) -> Any:
+        pools.append(processes)
+        return real_pool(processes)
+
+    monkeypatch.setattr(pipeline, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(pipeline, "worker_pool", counting_pool)
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 4)
+    parallel = once()
+    assert pools == [4]
+    # bundle order: team-0's datasets, then team-1's
+    assert [v.name for _, v in parallel.planned] == ["d0", "d2", "d4", "d6", "d1", "d3", "d5"]
+    assert parallel.planned == sequential.planned
+    facts = facts_from_build(parallel.planned)
+    assert facts == facts_from_build(sequential.planned)
+    assert len(facts.datasets) == 7
+
+
 def test_problems_from_workers_are_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -663,7 +697,7 @@ def test_templates_print_only_quoted_text_numbers_and_booleans(
 ) -> None:
     from fluid_render.render import environment
 
-    assert environment().from_string(template).render(v=value) == text
+    assert environment("charts/alluxio").from_string(template).render(v=value) == text
 
 
 @pytest.mark.parametrize("value", ["on", "a: b", None, 1.5, ["x"], {"k": "v"}])
@@ -674,7 +708,7 @@ def test_templates_refuse_unquoted_values(value: Any) -> None:
     from fluid_render.render import environment
 
     with pytest.raises(TemplateError, match=r"unquoted value .*: pass it through the `q` or"):
-        environment().from_string("{{ v }}").render(v=value)
+        environment("charts/alluxio").from_string("{{ v }}").render(v=value)
 
 
 @pytest.mark.parametrize(

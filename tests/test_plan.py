@@ -17,6 +17,7 @@ from fluid_render.runtimes.alluxio.planner import plan_values
 from fluid_render.runtimes.alluxio.ports import needed_ports
 from fluid_render.runtimes.alluxio.tieredstore import tier_quota
 from fluid_render.runtimes.alluxio.values import Values
+from fluid_render.runtimes.registry import RUNTIMES
 from fluid_render.validate import validate
 
 DATASET = """apiVersion: data.fluid.io/v1alpha1
@@ -41,7 +42,7 @@ def plan(dataset: str = WEB, runtime: str = MEM) -> Values:
 
 
 def plan_text(text: str, config_maps: ConfigMapKeys | None = None) -> Values:
-    [bundle] = bind(validate(parse_documents(text, "s.yaml"), "default", False).specs)
+    [bundle] = bind(validate(parse_documents(text, "s.yaml"), "default", False).specs, RUNTIMES)
     ports = {n: 20000 + i for i, n in enumerate(needed_ports(bundle.runtime.model))}
     return plan_values(bundle, ports, config_maps)
 

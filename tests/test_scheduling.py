@@ -14,6 +14,7 @@ from fluid_render.pipeline import build
 from fluid_render.plan.nodelabels import capacity
 from fluid_render.plan.placement import check_placement, pinned_nodes
 from fluid_render.plan.ports import Lock, PortRange
+from fluid_render.runtimes.registry import RUNTIMES
 from fluid_render.validate import validate
 
 from .conftest import GOLDEN
@@ -142,7 +143,7 @@ def pair(
 
 
 def check(text: str) -> list[str]:
-    bundles = bind(validate(parse_documents(text, "s.yaml"), "ns", False).specs)
+    bundles = bind(validate(parse_documents(text, "s.yaml"), "ns", False).specs, RUNTIMES)
     return [str(p) for p in check_placement(bundles)]
 
 
@@ -154,7 +155,8 @@ def test_pinned_nodes() -> None:
             ),
             "ns",
             False,
-        ).specs
+        ).specs,
+        RUNTIMES,
     )
     assert [pinned_nodes(b) for b in bundles] == [frozenset({"n1", "n2"}), frozenset({"n2"}), None]
 

@@ -21,9 +21,9 @@ from fluid_render.render.indent import Indent
     ],
 )
 def test_each_filter_gets_the_indentation_of_its_line(line: str, expected: str) -> None:
-    assert Indent(environment()).preprocess(line, None) == expected
+    assert Indent(environment("charts/alluxio")).preprocess(line, None) == expected
 
 
 def test_rendered_structures_follow_the_key() -> None:
-    template = environment().from_string("a:\n  b:{{ x | yaml }}\n")
+    template = environment("charts/alluxio").from_string("a:\n  b:{{ x | yaml }}\n")
     assert template.render(x={"c": [1, 2]}) == "a:\n  b:\n    c:\n      - 1\n      - 2\n"

@@ -6,12 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from fluid_render.inject.keys import REQUIRED
 from fluid_render.load import Document
 from fluid_render.plan.naming import label_key
-from fluid_render.render import Manifest
+from fluid_render.runtimes.registry import RUNTIMES
 
 
 @dataclass(frozen=True)
@@ -43,53 +41,28 @@ class Facts:
 
 
 def facts_from_build(
-    manifests: Sequence[Manifest],
+    planned: Sequence[tuple[str, Any]],
     passthrough: Sequence[Document] = (),
     *,
     namespace: str = "default",
     strict: bool = False,
     prefer_nodes_without_cache: bool = False,
 ) -> Facts:
-    """Each dataset's FUSE container, volumes, node selector and mount path, from the rendered
-    DaemonSet, PersistentVolume, PersistentVolumeClaim and worker StatefulSet."""
-    wanted = ("PersistentVolumeClaim", "PersistentVolume", "DaemonSet", "StatefulSet")
-    objects: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
-    for manifest in manifests:
-        if manifest.kind in wanted:
-            obj = yaml.load(manifest.text, Loader=yaml.CSafeLoader)
-            group = objects.setdefault((manifest.namespace, manifest.dataset), {})
-            group.setdefault(manifest.kind, []).append(obj)
+    """Each dataset's FUSE container, volumes, node selector and mount path, from the values its
+    runtime planned (`Build.planned`: runtime kind, values), by claim."""
     datasets: dict[tuple[str, str], DatasetFacts] = {}
-    for (ns, name), found in sorted(objects.items()):
-        claims, volumes, fuses = (
-            found.get(kind, [])
-            for kind in ("PersistentVolumeClaim", "PersistentVolume", "DaemonSet")
-        )
-        if not (claims and volumes and fuses):
-            continue
-        pod = fuses[0]["spec"]["template"]["spec"]
-        fuse_label = label_key("fluid.io/f-", ns, name)
-        selector = {
-            k: str(v) for k, v in (pod.get("nodeSelector") or {}).items() if k != fuse_label
-        }
-        attributes = volumes[0]["spec"]["csi"]["volumeAttributes"]
-        path = str(attributes["fluid_path"])
-        if attributes.get("fluid_sub_path"):
-            path = f"{path}/{attributes['fluid_sub_path']}"
-        workers = [
-            s
-            for s in found.get("StatefulSet", [])
-            if s["metadata"]["labels"].get("role") == "alluxio-worker"
-        ]
-        claim = str(claims[0]["metadata"]["name"])
-        datasets[(ns, claim)] = DatasetFacts(
-            namespace=ns,
-            name=name,
+    for kind, values in planned:
+        found = RUNTIMES[kind].inject_facts(values)
+        fuse_label = label_key("fluid.io/f-", found.namespace, found.name)
+        selector = {k: str(v) for k, v in found.fuse_node_selector.items() if k != fuse_label}
+        datasets[(found.namespace, found.claim)] = DatasetFacts(
+            namespace=found.namespace,
+            name=found.name,
             fuse_node_selector=tuple(sorted(selector.items())),
-            fuse_container=pod["containers"][0],
-            fuse_volumes=tuple(pod.get("volumes") or ()),
-            host_mount_path=path,
-            cache_affinity=_cache_affinity(workers[0]) if workers else (),
+            fuse_container=found.fuse_container,
+            fuse_volumes=tuple(found.fuse_volumes),
+            host_mount_path=found.host_mount_path,
+            cache_affinity=_cache_affinity(found.worker_node_selector, found.worker_affinity),
         )
     labels = {
         str(doc.data["metadata"]["name"]): string_map(doc.data["metadata"].get("labels"))
@@ -99,16 +72,16 @@ def facts_from_build(
     return Facts(datasets, labels, namespace, strict, prefer_nodes_without_cache)
 
 
-def _cache_affinity(worker: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
+def _cache_affinity(
+    node_selector: Mapping[str, str], affinity: Mapping[str, Any]
+) -> tuple[Mapping[str, Any], ...]:
     """Upstream's runtime `status.cacheAffinity`: the worker's node selector merged into each
     required term of its node affinity; the webhook reads its expressions one by one."""
-    pod = worker["spec"]["template"]["spec"]
-    node_affinity = (pod.get("affinity") or {}).get("nodeAffinity") or {}
+    node_affinity = affinity.get("nodeAffinity") or {}
     required = node_affinity.get(REQUIRED) or {}
     terms = [list(t.get("matchExpressions") or []) for t in required.get("nodeSelectorTerms") or []]
     selector = [
-        {"key": k, "operator": "In", "values": [v]}
-        for k, v in sorted((pod.get("nodeSelector") or {}).items())
+        {"key": k, "operator": "In", "values": [str(v)]} for k, v in sorted(node_selector.items())
     ]
     if selector:
         terms = [t + selector for t in terms] if terms else [selector]

@@ -68,13 +68,11 @@ def sync_plan(
     worker_name: str,
     worker_selector: dict[str, str],
     master_name: str,
-    master_services: list[str],
     master_replicas: int,
     fuse_name: str,
     fuse_label: str,
     fuse_clean_policy: str,
-    ports: dict[str, int],
-    api_gateway: bool,
+    endpoints: dict[str, Any],
     mounts: list[dict[str, Any]],
     worker_affinity: dict[str, Any],
 ) -> dict[str, Any]:
@@ -84,11 +82,11 @@ def sync_plan(
     `runtime.masterReplicas` is `spec.master.replicas` as given (0 when unset), which is what
     upstream writes into `Dataset.status.runtimes` (`pkg/utils/dataset/lifecycle`), and
     `dataset.mounts` is the mount list `Dataset.status.mounts` copies when the dataset binds,
-    `runtime.cacheAffinity` what the runtime's `status.cacheAffinity` holds.
+    `runtime.cacheAffinity` what the runtime's `status.cacheAffinity` holds. `endpoints` (where
+    the syncer asks the master) are the runtime kind's own.
     """
     # Long: the plan's JSON document written out key by key, in the format the syncer reads
     # (`fluid_render/sync/plan.py`); nothing is computed here.
-    service = f"{master_services[0]}.{namespace}"
     plan: dict[str, Any] = {
         "format": SYNC_PLAN_FORMAT,
         "runtime": {
@@ -118,17 +116,9 @@ def sync_plan(
             "cleanPolicy": fuse_clean_policy,
         },
         "workloads": _workloads(master_name, worker_name, worker_selector, fuse_name),
-        "endpoints": {
-            "masterService": master_services[0],
-            "masterPod": master_services[0],
-            "hcfs": f"alluxio://{service}:{ports['master.rpc']}",
-            "masterRpcPort": ports["master.rpc"],
-            "masterWebPort": ports["master.web"],
-        },
+        "endpoints": endpoints,
         "operations": [],
     }
-    if api_gateway:
-        plan["endpoints"]["apiGateway"] = f"{service}:{ports['apiGateway.web']}"
     return plan
 
 

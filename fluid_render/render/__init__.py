@@ -1,4 +1,4 @@
-"""Render planned values through the Jinja2 templates of charts/alluxio into manifest texts.
+"""Render planned values through the Jinja2 templates of a runtime's chart into manifest texts.
 
 The environment is sandboxed, undefined names are errors, and `finalize` refuses to print any
 string that did not pass a quoting filter, so a template cannot leak raw user text.
@@ -102,9 +102,10 @@ def _template_cache() -> _TemplateCache | None:
 
 
 @cache
-def environment() -> ImmutableSandboxedEnvironment:
+def environment(chart: str) -> ImmutableSandboxedEnvironment:
+    """The sandbox over the templates of `chart`, the shipped folder a runtime names."""
     env = _Sandbox(
-        loader=FileSystemLoader(str(shipped("charts/alluxio") / "templates")),
+        loader=FileSystemLoader(str(shipped(chart) / "templates")),
         bytecode_cache=_template_cache(),
         auto_reload=False,
         undefined=StrictUndefined,
@@ -122,14 +123,14 @@ def environment() -> ImmutableSandboxedEnvironment:
     env.filters["chomp"] = lambda text: Markup(text.rstrip("\n"))
     env.filters["merge_metadata"] = _with_annotations
     env.globals["merge"] = _merge_sorted
-    env.globals["scripts"] = scripts()
+    env.globals["scripts"] = scripts(chart)
     return env
 
 
 @cache
-def scripts() -> dict[str, str]:
-    """The master's shell scripts, read as plain text (bash's `${#x}` is not Jinja syntax)."""
-    folder = shipped("charts/alluxio") / "scripts"
+def scripts(chart: str) -> dict[str, str]:
+    """A chart's shell scripts, read as plain text (bash's `${#x}` is not Jinja syntax)."""
+    folder = shipped(chart) / "scripts"
     return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.sh"))}
 
 
@@ -151,7 +152,9 @@ def _with_annotations(obj: Mapping[str, Any], annotations: Mapping[str, str]) ->
     return {**obj, "metadata": metadata}
 
 
-def render_operation_access(namespace: str, labels: Mapping[str, str]) -> list[Manifest]:
+def render_operation_access(
+    namespace: str, labels: Mapping[str, str], chart: str
+) -> list[Manifest]:
     """What lets operations of a namespace wait for each other's Jobs (`kubectl wait`)."""
     objects = [
         Placed(row("operations-serviceaccount.yaml.j2", "ServiceAccount"), SERVICE_ACCOUNT),
@@ -159,18 +162,18 @@ def render_operation_access(namespace: str, labels: Mapping[str, str]) -> list[M
         Placed(row("operations-rolebinding.yaml.j2", "RoleBinding"), SERVICE_ACCOUNT),
     ]
     context = {"account": SERVICE_ACCOUNT, "namespace": namespace, "labels": dict(labels)}
-    return _render(objects, context, namespace, OPERATIONS_FOLDER)
+    return _render(objects, context, namespace, OPERATIONS_FOLDER, chart)
 
 
 def render_group(group: ObjectGroup) -> list[Manifest]:
     """Every object of a group (a runtime, an operation) as YAML text."""
-    return _render(group.objects, group.context, group.namespace, group.folder)
+    return _render(group.objects, group.context, group.namespace, group.folder, group.chart)
 
 
 def _render(
-    objects: Sequence[Placed], base: Mapping[str, Any], namespace: str, folder: str
+    objects: Sequence[Placed], base: Mapping[str, Any], namespace: str, folder: str, chart: str
 ) -> list[Manifest]:
-    env = environment()
+    env = environment(chart)
     manifests = []
     for obj in objects:
         template = env.get_template(obj.row.template)

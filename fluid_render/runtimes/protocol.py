@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from fluid_render.bind import Bundle
+from fluid_render.errors import Problem
 from fluid_render.objects import ObjectGroup
 from fluid_render.plan.configmaps import ConfigMapKeys
 from fluid_render.plan.ports import PortNeeds
@@ -49,12 +50,33 @@ class Planned:
     groups: Sequence[ObjectGroup]
 
 
+@dataclass(frozen=True)
+class InjectFacts:
+    """What upstream's webhook reads from the cluster about one runtime, taken from its plan:
+    the claim, the FUSE pod's node selector, container and volumes, the host path the dataset
+    is mounted at, and the worker pod's placement (its `status.cacheAffinity`)."""
+
+    namespace: str
+    name: str
+    claim: str
+    fuse_node_selector: Mapping[str, str]
+    fuse_container: Mapping[str, Any]
+    fuse_volumes: Sequence[Mapping[str, Any]]
+    host_mount_path: str
+    worker_node_selector: Mapping[str, str]
+    worker_affinity: Mapping[str, Any]
+
+
 class Runtime(Protocol):
     """A runtime kind: the custom resource it compiles and how one bundle is planned."""
 
     @property
     def kind(self) -> str:
         """The custom resource kind, e.g. `AlluxioRuntime`."""
+
+    @property
+    def chart(self) -> str:
+        """The shipped folder of its templates and scripts, e.g. `charts/alluxio`."""
 
     @property
     def port_names(self) -> frozenset[str]:
@@ -64,5 +86,14 @@ class Runtime(Protocol):
         """The host ports a runtime listens on and the ones its user fixed; None when it needs
         none (pod network)."""
 
+    def order_operations(
+        self, bundles: Sequence[Bundle], scripts: Mapping[str, str]
+    ) -> tuple[dict[Key, Order], list[Problem]]:
+        """Depth, predecessor and Job name of every data operation of these bundles (all of
+        this kind); warnings are returned, errors raised together as BuildError."""
+
     def plan(self, bundle: Bundle, inputs: PlanInputs) -> Planned:
         """Values and objects of one bundle; raises BuildError with every problem found."""
+
+    def inject_facts(self, values: Any) -> InjectFacts:
+        """What `inject` reads about a bundle, from the values `plan` returned for it."""

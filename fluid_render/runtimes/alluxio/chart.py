@@ -7,6 +7,9 @@ from fluid_render.objects import ObjectGroup, Placed, row
 from fluid_render.runtimes.alluxio.jobs import Operation
 from fluid_render.runtimes.alluxio.values import Values
 
+CHART = "charts/alluxio"
+"""The shipped folder of this runtime's templates and scripts."""
+
 
 def runtime_objects(values: Values) -> ObjectGroup:
     """The objects one Dataset + AlluxioRuntime consists of."""
@@ -28,7 +31,7 @@ def runtime_objects(values: Values) -> ObjectGroup:
             row("persistentvolumeclaim.yaml.j2", "PersistentVolumeClaim"), values.volume.pvc_name
         ),
     ]
-    return ObjectGroup(values.namespace, values.name, {"v": values}, objects)
+    return ObjectGroup(values.namespace, values.name, {"v": values}, objects, CHART)
 
 
 def operation_objects(op: Operation) -> ObjectGroup:
@@ -39,4 +42,4 @@ def operation_objects(op: Operation) -> ObjectGroup:
         Placed(row("operation-scripts.yaml.j2", "ConfigMap"), op.script_name),
         Placed(row("operation-job.yaml.j2", job_kind), op.job_name, later=op.depth),
     ]
-    return ObjectGroup(op.namespace, op.dataset, {"op": op}, objects)
+    return ObjectGroup(op.namespace, op.dataset, {"op": op}, objects, CHART)

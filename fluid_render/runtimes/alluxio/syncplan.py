@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fluid_render.plan.naming import LABEL_LIMIT, fit, label_key
 from fluid_render.plan.nodelabels import EXCLUSIVE, cache_affinity, capacity, dump_plan, sync_plan
 from fluid_render.runtimes.alluxio.context import Context
@@ -44,14 +46,30 @@ def plan_sync(c: Context, worker: WorkerValues, api_gateway: bool) -> str:
         worker_name=c.names.worker,
         worker_selector=worker.selector,
         master_name=c.master_name,
-        master_services=c.services,
         master_replicas=(c.runtime.master.replicas or 0) if c.runtime.master else 0,
         fuse_name=c.names.fuse,
         fuse_label=c.fuse_label,
         fuse_clean_policy=c.fuse.clean_policy or "OnRuntimeDeleted",
-        ports=c.ports,
-        api_gateway=api_gateway,
+        endpoints=_endpoints(c.services[0], c.namespace, c.ports, api_gateway),
         mounts=c.ds.model.model_dump(by_alias=True, exclude_unset=True)["spec"].get("mounts", []),
         worker_affinity=cache_affinity(worker.pod.node_selector, worker.pod.affinity),
     )
     return dump_plan(plan)
+
+
+def _endpoints(
+    master: str, namespace: str, ports: dict[str, int], api_gateway: bool
+) -> dict[str, Any]:
+    """Where the syncer asks the master: its Service (its pod has the same name), the HCFS URL
+    and the RPC and web ports (`pkg/ddc/alluxio/hcfs.go`, `queryHCFSEndpoint`)."""
+    service = f"{master}.{namespace}"
+    endpoints: dict[str, Any] = {
+        "masterService": master,
+        "masterPod": master,
+        "hcfs": f"alluxio://{service}:{ports['master.rpc']}",
+        "masterRpcPort": ports["master.rpc"],
+        "masterWebPort": ports["master.web"],
+    }
+    if api_gateway:
+        endpoints["apiGateway"] = f"{service}:{ports['apiGateway.web']}"
+    return endpoints
