@@ -112,15 +112,20 @@ def cache_states(report: MasterReport, ufs_total: str | None) -> dict[str, str]:
     if total:
         states["cachedPercentage"] = f"{report.used_bytes * 100.0 / total:.1f}%"
     if report.bytes_read is not None:
-        local, remote, ufs = report.bytes_read
-        whole = local + remote + ufs
-        states["localHitRatio"] = _ratio(local, whole)
-        states["remoteHitRatio"] = _ratio(remote, whole)
-        states["cacheHitRatio"] = _ratio(local + remote, whole)
+        states |= _shares(report.bytes_read, "HitRatio")
     if report.throughput is not None:
-        local, remote, ufs = report.throughput
-        whole = local + remote + ufs
-        states["localThroughputRatio"] = _ratio(local, whole)
-        states["remoteThroughputRatio"] = _ratio(remote, whole)
-        states["cacheThroughputRatio"] = _ratio(local + remote, whole)
+        states |= _shares(report.throughput, "ThroughputRatio")
     return states
+
+
+def _shares(counts: tuple[float, float, float], suffix: str) -> dict[str, str]:
+    """The local, remote and cached (local + remote) shares of what was read from the local
+    worker, remote workers and the under storage, as upstream's `<x>HitRatio` and
+    `<x>ThroughputRatio` keys."""
+    local, remote, ufs = counts
+    whole = local + remote + ufs
+    return {
+        f"local{suffix}": _ratio(local, whole),
+        f"remote{suffix}": _ratio(remote, whole),
+        f"cache{suffix}": _ratio(local + remote, whole),
+    }
