@@ -8,9 +8,6 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from fluid_render.api import AlluxioRuntime
-from fluid_render.api.common import (
-    User,
-)
 from fluid_render.objects import MANAGED_BY
 from fluid_render.runtimes.alluxio.values import (
     Image,
@@ -93,14 +90,6 @@ def normalised(
         **({"annotations": given["annotations"]} if "annotations" in given else {}),
     }
     return obj
-
-
-def init_users_env(user: User) -> dict[str, str]:
-    """What upstream's init-users image creates: `<uid>:<user>:<gid>,<gid>:<group>`."""
-    return {
-        "name": "FLUID_INIT_USERS",
-        "value": f"{user.uid}:{user.user}:{user.gid},{user.gid}:{user.group}",
-    }
 
 
 def parse_backup_path(location: str) -> tuple[str | None, str]:

@@ -8,7 +8,6 @@ from fluid_render.api import DataBackup
 from fluid_render.plan.naming import fit
 from fluid_render.runtimes.alluxio.basics import (
     WORKDIR,
-    init_users_env,
     normalised,
     parse_backup_path,
 )
@@ -22,6 +21,7 @@ from fluid_render.runtimes.alluxio.jobs import (
     waiting,
 )
 from fluid_render.runtimes.alluxio.ordering import operation_key, problem
+from fluid_render.runtimes.alluxio.users import init_users
 from fluid_render.validate import Spec
 
 
@@ -96,22 +96,7 @@ def databackup(spec: Spec[DataBackup], ctx: JobContext) -> Operation:
             {"name": "user", "mountPath": "/etc/passwd", "readOnly": True},
             {"name": "group", "mountPath": "/etc/group", "readOnly": True},
         ]
-        init.insert(
-            0,
-            {
-                "name": "init-users",
-                "image": values.init_image.ref,
-                "imagePullPolicy": values.init_image.pull_policy,
-                "command": ["/entrypoint.sh"],
-                "args": ["init_users"],
-                "env": [init_users_env(run_as)],
-                "volumeMounts": [
-                    {"name": "dir", "mountPath": "/tmp"},
-                    {"name": "user", "mountPath": "/tmp/passwd"},
-                    {"name": "group", "mountPath": "/tmp/group"},
-                ],
-            },
-        )
+        init.insert(0, init_users(values.init_image, run_as).as_dict())
     # The archive is written by the master into its node's /alluxio_backups: run beside it.
     master_pod = {
         "labelSelector": {

@@ -12,6 +12,7 @@ from fluid_render.runtimes.alluxio.basics import (
 )
 from fluid_render.runtimes.alluxio.context import Context
 from fluid_render.runtimes.alluxio.tieredstore import memory_bytes
+from fluid_render.runtimes.alluxio.users import plan_init_mount_point
 from fluid_render.runtimes.alluxio.values import Container, FuseValues, Pod
 
 
@@ -101,6 +102,7 @@ def plan_fuse(c: Context) -> FuseValues:
         selector=c.fuse_selector,
         pod=pod,
         container=container,
+        init_mount_point=plan_init_mount_point(c),
         args=c.fuse_args,
         mount_parent=c.mount_parent,
         mount_path=c.mount_path,

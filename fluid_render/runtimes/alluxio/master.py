@@ -11,6 +11,7 @@ from fluid_render.runtimes.alluxio.basics import (
     parse_backup_path,
 )
 from fluid_render.runtimes.alluxio.context import Context
+from fluid_render.runtimes.alluxio.users import plan_init_users
 from fluid_render.runtimes.alluxio.values import Container, MasterValues, Pod
 
 STARTUP_PROBE = "/etc/fluid/scripts/mount.sh >/proc/1/fd/1 2>&1"
@@ -136,6 +137,7 @@ def plan_master(c: Context) -> MasterValues:
         container=master,
         job_master=job_master,
         api_gateway=api_gateway,
+        init_users=plan_init_users(c),
         startup_probe=STARTUP_PROBE,
         service_labels=service_labels,
         service_ports=service_ports,

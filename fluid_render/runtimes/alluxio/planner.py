@@ -9,7 +9,6 @@ from fluid_render.errors import Problem, fail_if
 from fluid_render.plan.configmaps import ConfigMapKeys
 from fluid_render.runtimes.alluxio.basics import (
     init_image,
-    init_users_env,
     normalised,
     runtime_image,
 )
@@ -18,10 +17,7 @@ from fluid_render.runtimes.alluxio.context import Context
 from fluid_render.runtimes.alluxio.fuse import plan_fuse
 from fluid_render.runtimes.alluxio.master import plan_master
 from fluid_render.runtimes.alluxio.syncplan import plan_sync
-from fluid_render.runtimes.alluxio.values import (
-    InitUsers,
-    Values,
-)
+from fluid_render.runtimes.alluxio.values import Values
 from fluid_render.runtimes.alluxio.volume import plan_volume
 from fluid_render.runtimes.alluxio.worker import plan_worker, plan_worker_resources
 
@@ -35,19 +31,6 @@ def plan_values(
     values = assemble(Context(bundle, ports, problems, config_maps or {}))
     fail_if(problems)
     return values
-
-
-def plan_init_users(c: Context) -> InitUsers | None:
-    """`runAs`: an init container creates the user and group first (upstream
-    `transform_init_users.go`)."""
-    run_as = c.runtime.run_as
-    if run_as is None:
-        return None
-    env = [init_users_env(run_as)]
-    tier_paths = ":".join(p for level in c.levels for p in level.path.split(","))
-    if tier_paths:
-        env.append({"name": "FLUID_TIERSTORE_PATHS", "value": tier_paths})
-    return InitUsers(init_image(c.rt.model), env)
 
 
 def assemble(c: Context) -> Values:
@@ -68,7 +51,6 @@ def assemble(c: Context) -> Values:
         worker=worker,
         fuse=plan_fuse(c),
         run_as=(run_as.uid, run_as.gid) if run_as else (0, 0),
-        init_users=plan_init_users(c),
         ports=c.ports,
         config_name=c.names.config,
         config=plan_config(c, properties, worker_resources.get("requests", {}).get("memory")),

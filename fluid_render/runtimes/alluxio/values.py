@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,32 @@ class Container:
 
 
 @dataclass(frozen=True)
-class InitUsers:
+class InitContainer:
+    """An init container of upstream's init-users image (`/entrypoint.sh <args>`, upstream
+    `transform_init_users.go`): it creates the run-as user and group, or opens the FUSE mount
+    point to them. Runtime pods print it with `_helpers.j2` `init_container`; a Job prints its
+    whole list of containers with `yaml`, so it takes `as_dict`, in the same key order."""
+
+    name: str
     image: Image
+    args: list[str]
     env: list[dict[str, Any]]
+    as_root: bool
+    volume_mounts: list[dict[str, Any]]
+    command: ClassVar[list[str]] = ["/entrypoint.sh"]
+
+    def as_dict(self) -> dict[str, Any]:
+        root = {"securityContext": {"runAsUser": 0, "runAsGroup": 0}} if self.as_root else {}
+        return {
+            "name": self.name,
+            "image": self.image.ref,
+            "imagePullPolicy": self.image.pull_policy,
+            "command": list(self.command),
+            "args": self.args,
+            "env": self.env,
+            **root,
+            "volumeMounts": self.volume_mounts,
+        }
 
 
 @dataclass(frozen=True)
@@ -73,6 +96,7 @@ class MasterValues:
     container: Container
     job_master: Container
     api_gateway: Container | None
+    init_users: InitContainer | None
     startup_probe: str
     service_labels: dict[str, str]
     service_ports: list[dict[str, Any]]
@@ -91,8 +115,7 @@ class WorkerValues:
     pod: Pod
     container: Container
     job_worker: Container
-    init_args: list[str]
-    init_mounts: list[dict[str, Any]]
+    init_users: InitContainer | None
 
 
 @dataclass(frozen=True)
@@ -105,6 +128,7 @@ class FuseValues:
     selector: dict[str, str]
     pod: Pod
     container: Container
+    init_mount_point: InitContainer | None
     args: list[str]
     mount_parent: str
     mount_path: str
@@ -126,7 +150,6 @@ class Values:
     worker: WorkerValues
     fuse: FuseValues
     run_as: tuple[int, int]
-    init_users: InitUsers | None
     ports: dict[str, int]
     # config maps
     config_name: str

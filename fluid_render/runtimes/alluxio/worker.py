@@ -11,6 +11,7 @@ from fluid_render.runtimes.alluxio.basics import (
 )
 from fluid_render.runtimes.alluxio.context import Context
 from fluid_render.runtimes.alluxio.tieredstore import memory_bytes
+from fluid_render.runtimes.alluxio.users import plan_init_users
 from fluid_render.runtimes.alluxio.values import Container, Pod, WorkerValues
 
 
@@ -149,11 +150,5 @@ def plan_worker(c: Context, resources: dict[str, Any]) -> WorkerValues:
         pod=pod,
         container=worker,
         job_worker=job_worker,
-        init_args=["init_users", "chmod_tierpath"],
-        init_mounts=[
-            {"name": "dir", "mountPath": "/tmp"},
-            {"name": "user", "mountPath": "/tmp/passwd"},
-            {"name": "group", "mountPath": "/tmp/group"},
-            *shared.tier_mounts,
-        ],
+        init_users=plan_init_users(c, ["chmod_tierpath"], shared.tier_mounts),
     )
