@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from fluid_render.render import environment
 from fluid_render.render.indent import Indent
+
+from .conftest import ROOT
 
 
 @pytest.mark.parametrize(
@@ -27,3 +31,14 @@ def test_each_filter_gets_the_indentation_of_its_line(line: str, expected: str) 
 def test_rendered_structures_follow_the_key() -> None:
     template = environment("charts/alluxio").from_string("a:\n  b:{{ x | yaml }}\n")
     assert template.render(x={"c": [1, 2]}) == "a:\n  b:\n    c:\n      - 1\n      - 2\n"
+
+
+def test_no_call_site_passes_an_indentation() -> None:
+    """A printed value or macro takes its indentation from its column (or, for the Job spec
+    under a CronJob, from the template's one `filter` block): no `{{ ... }}` passes a number."""
+    by_hand = re.compile(r"\{\{[^}]*\|\s*(indent\b|yaml\s*\(|block\s*\()")
+    templates = sorted((ROOT / "charts").glob("*/templates/*.j2"))
+    assert len(templates) == 18
+    for path in templates:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            assert not by_hand.search(line), f"{path.name}:{number}: {line}"
