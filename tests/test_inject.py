@@ -1109,8 +1109,9 @@ def test_null_entries_are_left_alone(facts: Facts) -> None:
 
 @pytest.mark.parametrize("case", sorted(p.name for p in (ROOT / "golden").iterdir()))
 def test_facts_spell_the_rendered_fuse_pod(case: str) -> None:
-    """The runtime's `inject_facts` writes the FUSE container as its template prints it: in every
-    golden case, container and volumes equal the rendered DaemonSet's, key order included."""
+    """The FUSE container inject copies is the one the template prints (the planner's, whole):
+    in every golden case, container and volumes equal the rendered DaemonSet's, key order
+    included, so the template's printing of it loses nothing."""
     import json
 
     from fluid_render.load import load_inputs

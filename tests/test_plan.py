@@ -134,13 +134,14 @@ def test_worker_memory_limit_below_the_mem_tier_is_an_error() -> None:
 
 def test_fuse_memory_limit_grows_by_the_mem_tier() -> None:
     runtime = MEM[:-1] + ', "fuse": {"resources": {"limits": {"memory": "16Gi"}}}}'
-    assert plan(runtime=runtime).fuse.container.resources == {"limits": {"memory": "20Gi"}}
-    assert plan().fuse.container.resources == {}
+    fuse = plan(runtime=runtime).fuse.container
+    assert fuse["resources"] == {"limits": {"memory": "20Gi"}}
+    assert "resources" not in plan().fuse.container
 
 
 # -------------------------------------------------------------------- fuse args
 def test_default_fuse_args_for_a_read_only_web_dataset() -> None:
-    assert plan().fuse.args == [
+    assert plan().fuse.container["args"] == [
         "fuse",
         "--fuse-opts=kernel_cache,ro,attr_timeout=7200,entry_timeout=7200,allow_other,max_readahead=0",
         "/runtime-mnt/alluxio/team-a/demo/alluxio-fuse",
@@ -151,14 +152,14 @@ def test_default_fuse_args_for_a_read_only_web_dataset() -> None:
 def test_user_fuse_args_still_get_the_mount_path_on_new_images() -> None:
     """optimizeDefaultFuse appends the mount point after the user's args too (image >= 2.8)."""
     runtime = '{"fuse": {"args": ["fuse", "--fuse-opts=kernel_cache,ro"]}}'
-    assert plan(runtime=runtime).fuse.args == [
+    assert plan(runtime=runtime).fuse.container["args"] == [
         "fuse",
         "--fuse-opts=kernel_cache,ro,allow_other",  # no max_readahead=0: the user chose
         "/runtime-mnt/alluxio/team-a/demo/alluxio-fuse",
         "/",
     ]
     old = '{"fuse": {"imageTag": "2.7.4", "args": ["fuse", "--fuse-opts=allow_root"]}}'
-    assert plan(runtime=old).fuse.args == ["fuse", "--fuse-opts=allow_root"]
+    assert plan(runtime=old).fuse.container["args"] == ["fuse", "--fuse-opts=allow_root"]
 
 
 def test_fuse_args_for_owner_rw_and_old_images() -> None:
@@ -168,8 +169,12 @@ def test_fuse_args_for_owner_rw_and_old_images() -> None:
     )
     runtime = '{"fuse": {"imageTag": "release-2.7.2-SNAPSHOT-3714f2b"}}'
     values = plan(dataset, runtime)
-    assert values.fuse.args == ["fuse", "--fuse-opts=kernel_cache,rw,uid=7,gid=8,allow_other"]
-    assert env(values.fuse.container)["MOUNT_POINT"] == values.fuse.mount_path
+    assert values.fuse.container["args"] == [
+        "fuse",
+        "--fuse-opts=kernel_cache,rw,uid=7,gid=8,allow_other",
+    ]
+    fuse_env = {e["name"]: e.get("value") for e in values.fuse.container["env"]}
+    assert fuse_env["MOUNT_POINT"] == values.fuse.mount_path
 
 
 def test_unparseable_fuse_tag_is_an_error() -> None:

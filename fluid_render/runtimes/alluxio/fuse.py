@@ -13,7 +13,9 @@ from fluid_render.runtimes.alluxio.basics import (
 from fluid_render.runtimes.alluxio.context import Context
 from fluid_render.runtimes.alluxio.tieredstore import memory_bytes
 from fluid_render.runtimes.alluxio.users import plan_init_mount_point
-from fluid_render.runtimes.alluxio.values import Container, FuseValues, Pod
+from fluid_render.runtimes.alluxio.values import FuseValues, Pod
+
+UNMOUNT = "/opt/alluxio/integration/fuse/bin/alluxio-fuse"
 
 
 def fuse_resources(c: Context) -> dict[str, Any]:
@@ -35,38 +37,54 @@ def fuse_resources(c: Context) -> dict[str, Any]:
 def plan_fuse(c: Context) -> FuseValues:
     """The FUSE client on every node that uses the dataset (`transform_fuse.go`)."""
     # Long: the FUSE container and its pod's volumes pair up entry by entry; kept together.
+    # The container is whole, in the order the DaemonSet prints it: inject copies it as is.
     fuse, shared = c.fuse, c.shared
     pod_labels, pod_annotations = c.pod_metadata(fuse.pod_metadata)
     user_volumes, user_mounts = c.user_volumes("fuse", fuse.volume_mounts)
     env_map = dict(fuse.env or {})
     if not c.new_style_fuse:
         env_map["MOUNT_POINT"] = c.mount_path
-    container = Container(
-        resources=fuse_resources(c),
-        env=[
-            c.field_env("ALLUXIO_CLIENT_HOSTNAME", "status.hostIP"),
-            {
-                "name": "ALLUXIO_CLIENT_JAVA_OPTS",
-                "value": "-Dalluxio.user.hostname=${ALLUXIO_CLIENT_HOSTNAME}",
-            },
-            {"name": "FLUID_RUNTIME_TYPE", "value": "alluxio"},
-            {"name": "FLUID_RUNTIME_NS", "value": c.namespace},
-            {"name": "FLUID_RUNTIME_NAME", "value": c.name},
-            *c.env(env_map),
-        ],
-        ports=[],
-        volume_mounts=[
-            *shared.user_mounts,
-            {"name": "alluxio-fuse-device", "mountPath": "/dev/fuse"},
-            {
-                "name": "alluxio-fuse-mount",
-                "mountPath": c.mount_parent,
-                "mountPropagation": "Bidirectional",
-            },
-            *shared.host_tier_mounts,
-            *user_mounts,
-        ],
-    )
+    image, run_as = c.fuse_image(), c.runtime.run_as
+    container: dict[str, Any] = {
+        "name": "alluxio-fuse",
+        "image": image.ref,
+        "imagePullPolicy": image.pull_policy,
+        "securityContext": {
+            "runAsUser": run_as.uid if run_as else 0,
+            "runAsGroup": run_as.gid if run_as else 0,
+            "privileged": True,
+        },
+        "command": ["/entrypoint.sh"],
+        "args": c.fuse_args,
+    }
+    resources = fuse_resources(c)
+    if resources:
+        container["resources"] = resources
+    container["env"] = [
+        c.field_env("ALLUXIO_CLIENT_HOSTNAME", "status.hostIP"),
+        {
+            "name": "ALLUXIO_CLIENT_JAVA_OPTS",
+            "value": "-Dalluxio.user.hostname=${ALLUXIO_CLIENT_HOSTNAME}",
+        },
+        {"name": "FLUID_RUNTIME_TYPE", "value": "alluxio"},
+        {"name": "FLUID_RUNTIME_NS", "value": c.namespace},
+        {"name": "FLUID_RUNTIME_NAME", "value": c.name},
+        *c.env(env_map),
+    ]
+    container["volumeMounts"] = [
+        *shared.user_mounts,
+        {"name": "alluxio-fuse-device", "mountPath": "/dev/fuse"},
+        {
+            "name": "alluxio-fuse-mount",
+            "mountPath": c.mount_parent,
+            "mountPropagation": "Bidirectional",
+        },
+        *shared.host_tier_mounts,
+        *user_mounts,
+    ]
+    container["envFrom"] = [{"configMapRef": {"name": c.names.config}}]
+    unmount = [UNMOUNT, "unmount", c.mount_path]
+    container["lifecycle"] = {"preStop": {"exec": {"command": unmount}}}
     pod = Pod(
         labels={
             **c.labels,
@@ -97,13 +115,11 @@ def plan_fuse(c: Context) -> FuseValues:
     )
     return FuseValues(
         name=c.names.fuse,
-        image=c.fuse_image(),
         labels={**c.labels, "role": "alluxio-fuse"},
         selector=c.fuse_selector,
         pod=pod,
         container=container,
         init_mount_point=plan_init_mount_point(c),
-        args=c.fuse_args,
         mount_parent=c.mount_parent,
         mount_path=c.mount_path,
         host_pid=(c.rt.model.metadata.annotations or {}).get(HOST_PID, "") in TRUE_WORDS,

@@ -63,31 +63,9 @@ def _with_operations(values: Values, operations: Sequence[Operation]) -> Values:
 
 
 def inject_facts(v: Values) -> InjectFacts:
-    """The FUSE container as charts/alluxio/templates/fuse-daemonset.yaml.j2 prints it (key by
-    key, in its order), the PV's `fluid_path` and `fluid_sub_path`, and the worker's placement."""
-    container: dict[str, Any] = {
-        "name": "alluxio-fuse",
-        "image": v.fuse.image.ref,
-        "imagePullPolicy": v.fuse.image.pull_policy,
-        "securityContext": {
-            "runAsUser": v.run_as[0],
-            "runAsGroup": v.run_as[1],
-            "privileged": True,
-        },
-        "command": ["/entrypoint.sh"],
-        "args": list(v.fuse.args),
-    }
-    body = v.fuse.container
-    parts = [
-        ("resources", body.resources),
-        ("env", body.env),
-        ("ports", body.ports),
-        ("volumeMounts", body.volume_mounts),
-    ]
-    container.update({key: value for key, value in parts if value})
-    container["envFrom"] = [{"configMapRef": {"name": v.config_name}}]
-    unmount = ["/opt/alluxio/integration/fuse/bin/alluxio-fuse", "unmount", v.fuse.mount_path]
-    container["lifecycle"] = {"preStop": {"exec": {"command": unmount}}}
+    """The FUSE container and volumes as charts/alluxio/templates/fuse-daemonset.yaml.j2 prints
+    them (the planner's `FuseValues`), the PV's `fluid_path` and `fluid_sub_path`, and the
+    worker's placement."""
     path = v.volume.csi["fluid_path"]
     if v.volume.csi.get("fluid_sub_path"):
         path = f"{path}/{v.volume.csi['fluid_sub_path']}"
@@ -96,7 +74,7 @@ def inject_facts(v: Values) -> InjectFacts:
         name=v.name,
         claim=v.volume.pvc_name,
         fuse_node_selector=v.fuse.pod.node_selector,
-        fuse_container=container,
+        fuse_container=v.fuse.container,
         fuse_volumes=v.fuse.pod.volumes,
         host_mount_path=path,
         worker_node_selector=v.worker.pod.node_selector,

@@ -123,13 +123,11 @@ class FuseValues:
     """The FUSE DaemonSet on every node that uses the dataset."""
 
     name: str
-    image: Image
     labels: dict[str, str]
     selector: dict[str, str]
     pod: Pod
-    container: Container
+    container: dict[str, Any]  # whole: the template prints it, inject's sidecar copies it
     init_mount_point: InitContainer | None
-    args: list[str]
     mount_parent: str
     mount_path: str
     host_pid: bool
