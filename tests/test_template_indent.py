@@ -1,13 +1,19 @@
-"""The indentation of `yaml` and `block` comes from where a template prints them."""
+"""The indentation of `yaml` and `block` comes from where a template prints them, and the
+shared macros print what the planned values hold."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+import yaml
 
+from fluid_render.api.common import User
 from fluid_render.render import environment
 from fluid_render.render.indent import Indent
+from fluid_render.runtimes.alluxio.users import init_mount_point, init_users
+from fluid_render.runtimes.alluxio.values import Image, InitContainer
 
 from .conftest import ROOT
 
@@ -42,3 +48,25 @@ def test_no_call_site_passes_an_indentation() -> None:
     for path in templates:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             assert not by_hand.search(line), f"{path.name}:{number}: {line}"
+
+
+INIT_IMAGE = Image("fluidcloudnative/init-users", "v0.9.0", "IfNotPresent")
+RUN_AS = User(uid=2000, gid=2000, user="nlp", group="nlp")
+
+
+@pytest.mark.parametrize(
+    "init",
+    [
+        init_users(INIT_IMAGE, RUN_AS),
+        init_users(
+            INIT_IMAGE, RUN_AS, "/dev/shm", ["chmod_tierpath"], [{"name": "m", "mountPath": "/m"}]
+        ),
+        init_mount_point(INIT_IMAGE, "/runtime-mnt/alluxio/nlp/corpus"),
+    ],
+)
+def test_the_init_container_macro_prints_what_a_job_prints(init: InitContainer) -> None:
+    """Runtime pods print an init container with `_helpers.j2` `init_container`, a Job prints
+    it with `yaml` from `as_dict`: the same container, keys in the same order."""
+    source = '{% import "_helpers.j2" as h %}{{ h.init_container(c) }}'
+    printed = environment("charts/alluxio").from_string(source).render(c=init)
+    assert json.dumps(yaml.safe_load(printed)) == json.dumps([init.as_dict()])
