@@ -17,10 +17,9 @@ from fluid_render.runtimes.alluxio.jobs import (
     client_env,
     library_labels,
     mount_table_volume,
-    script_volume,
+    tool,
     waiting,
 )
-from fluid_render.runtimes.alluxio.ordering import operation_key, problem
 from fluid_render.runtimes.alluxio.users import init_users
 from fluid_render.validate import Spec
 
@@ -28,19 +27,14 @@ from fluid_render.validate import Spec
 def databackup(spec: Spec[DataBackup], ctx: JobContext) -> Operation:
     # Long: one Job spec (init containers, container, volumes, labels) in the order the
     # template prints it, as upstream's DataBackup chart values.
-    bundle, values, orders, scripts = ctx.bundle, ctx.values, ctx.orders, ctx.scripts
-    kubectl_image, problems = ctx.kubectl_image, ctx.problems
-    backup = spec.model.spec
-    order = orders[operation_key(spec)]
+    bundle, values, backup = ctx.bundle, ctx.values, spec.model.spec
     if values.master.replicas > 1:
-        problems.append(
-            problem(
-                spec,
-                ("spec", "dataset"),
-                f"dataset {bundle.name} has {values.master.replicas} masters; a "
-                "backup lands on whichever master leads, which a build cannot "
-                "know, so DataBackup needs a single master",
-            )
+        ctx.problem(
+            spec,
+            ("spec", "dataset"),
+            f"dataset {bundle.name} has {values.master.replicas} masters; a backup lands on "
+            "whichever master leads, which a build cannot know, so DataBackup needs a single "
+            "master",
         )
     pvc, path = parse_backup_path(backup.backup_path)
     release = f"{spec.name}-charts"
@@ -74,17 +68,16 @@ def databackup(spec: Spec[DataBackup], ctx: JobContext) -> Operation:
         else {"name": "host", "hostPath": {"path": path, "type": "DirectoryOrCreate"}},
     ]
     script_name = fit(f"{spec.name}-script")
-    volumes += [
-        script_volume(
-            script_name,
-            [
-                ("databackuper.alluxio", "databackup.sh"),
-                ("wait-for-runtime.sh", "wait-for-runtime.sh"),
-            ],
-        ),
-        mount_table_volume(values),
-    ]
-    init, account = waiting(values, order, kubectl_image, client_env(values))
+    scripts, script_volume = ctx.scripts_of(
+        script_name,
+        [
+            ("databackuper.alluxio", "databackup.sh", "databackup.sh"),
+            ("wait-for-runtime.sh", "wait-for-runtime.sh", "wait-for-runtime.sh"),
+        ],
+    )
+    volumes += [script_volume, mount_table_volume(values)]
+    order = ctx.order(spec)
+    init, account = waiting(values, order, ctx.kubectl_image, client_env(values))
     if run_as is not None:
         user_dir = f"{WORKDIR}/backupuser/{spec.namespace}/{spec.name}"
         volumes += [
@@ -115,11 +108,7 @@ def databackup(spec: Spec[DataBackup], ctx: JobContext) -> Operation:
         }
     }
     container = {
-        "name": "tool",
-        "image": values.image.ref,
-        "imagePullPolicy": values.image.pull_policy,
-        "command": ["/bin/sh", "-c"],
-        "args": ["/scripts/databackup.sh"],
+        **tool(values, "tool", "/scripts/databackup.sh"),
         "securityContext": {
             "runAsUser": run_as.uid if run_as else 0,
             "runAsGroup": run_as.gid if run_as else 0,
@@ -137,10 +126,7 @@ def databackup(spec: Spec[DataBackup], ctx: JobContext) -> Operation:
         cron=False,
         schedule=None,
         script_name=script_name,
-        scripts={
-            "databackuper.alluxio": scripts["databackup.sh"],
-            "wait-for-runtime.sh": scripts["wait-for-runtime.sh"],
-        },
+        scripts=scripts,
         labels=labels,
         job_labels={
             **labels,
@@ -155,7 +141,6 @@ def databackup(spec: Spec[DataBackup], ctx: JobContext) -> Operation:
             "targetDataset": bundle.name,
         },
         pod_annotations={"sidecar.istio.io/inject": "false"},
-        image=values.image,
         pull_secrets=values.worker.pod.pull_secrets,
         pod=pod,
         containers=[container],

@@ -6,9 +6,7 @@ from typing import Any
 
 from fluid_render.api import DataLoad
 from fluid_render.plan.naming import fit
-from fluid_render.runtimes.alluxio.basics import (
-    normalised,
-)
+from fluid_render.runtimes.alluxio.basics import normalised
 from fluid_render.runtimes.alluxio.jobs import (
     CRON_NAME_LIMIT,
     JobContext,
@@ -17,48 +15,32 @@ from fluid_render.runtimes.alluxio.jobs import (
     inside,
     library_labels,
     mount_table_volume,
-    script_volume,
+    tool,
     waiting,
 )
 from fluid_render.runtimes.alluxio.mounts import alluxio_path
-from fluid_render.runtimes.alluxio.ordering import operation_key, problem
 from fluid_render.validate import Spec
 
 
 def dataload(spec: Spec[DataLoad], ctx: JobContext) -> Operation:
     # Long: one Job spec (init containers, container, volumes, labels) in the order the
     # template prints it, as upstream's DataLoad chart values.
-    bundle, values, orders, scripts = ctx.bundle, ctx.values, ctx.orders, ctx.scripts
-    kubectl_image, problems = ctx.kubectl_image, ctx.problems
-    load = spec.model.spec
-    order = orders[operation_key(spec)]
+    bundle, values, load = ctx.bundle, ctx.values, spec.model.spec
     if load.policy == "OnEvent":
-        problems.append(
-            problem(
-                spec,
-                ("spec", "policy"),
-                "OnEvent is not supported for Alluxio (upstream renders nothing "
-                "for it); use Once or Cron",
-            )
-        )
+        why = "OnEvent is not supported for Alluxio (upstream renders nothing for it)"
+        ctx.problem(spec, ("spec", "policy"), f"{why}; use Once or Cron")
     roots = [alluxio_path(m.name or "", m.path) for m in bundle.dataset.model.spec.mounts or []]
     targets = list(load.target or [])
     for index, target in enumerate(targets):
         where = ("spec", "target", index, "path")
         path = target.path
         if not path.startswith("/"):
-            problems.append(problem(spec, where, "must be an absolute path in the dataset"))
+            ctx.problem(spec, where, "must be an absolute path in the dataset")
         elif ":" in path:
-            problems.append(problem(spec, where, "must not contain ':' (it separates paths)"))
+            ctx.problem(spec, where, "must not contain ':' (it separates paths)")
         elif path != "/" and not any(inside(path, root) for root in roots):
-            problems.append(
-                problem(
-                    spec,
-                    where,
-                    f"is not inside any mount of dataset "
-                    f"{bundle.name} ({', '.join(roots) or 'none'})",
-                )
-            )
+            mounts = ", ".join(roots) or "none"
+            ctx.problem(spec, where, f"is not inside any mount of dataset {bundle.name} ({mounts})")
     paths = ":".join(t.path for t in targets) or "/"
     replicas = ":".join(str(t.replicas or 1) for t in targets) or "1"
     release = f"{spec.name}-loader"
@@ -99,7 +81,8 @@ def dataload(spec: Spec[DataLoad], ctx: JobContext) -> Operation:
     # A load into a cache without workers would fail, or load nothing (upstream waits for
     # the runtime to be ready: a ready master and, when replicas > 0, a ready worker).
     workers = {"name": "FLUID_WAIT_WORKERS", "value": "1" if values.worker.replicas else "0"}
-    init, account = waiting(values, order, kubectl_image, [*client_env(values), workers])
+    order = ctx.order(spec)
+    init, account = waiting(values, order, ctx.kubectl_image, [*client_env(values), workers])
     pod: dict[str, Any] = {}
     if load.scheduler_name:
         pod["schedulerName"] = load.scheduler_name
@@ -112,11 +95,9 @@ def dataload(spec: Spec[DataLoad], ctx: JobContext) -> Operation:
             t.model_dump(by_alias=True, exclude_none=True) for t in load.tolerations
         ]
     container: dict[str, Any] = {
-        "name": "dataloader",
-        "image": values.image.ref,
-        "imagePullPolicy": values.image.pull_policy,
-        "command": ["/bin/sh", "-c"],
-        "args": ["/scripts/alluxio_env_init.sh && /scripts/alluxio_dataload.sh"],
+        **tool(
+            values, "dataloader", "/scripts/alluxio_env_init.sh && /scripts/alluxio_dataload.sh"
+        ),
         "env": env,
         "envFrom": [{"configMapRef": {"name": values.config_name}}],
         "volumeMounts": [{"name": "script", "mountPath": "/scripts"}],
@@ -124,6 +105,14 @@ def dataload(spec: Spec[DataLoad], ctx: JobContext) -> Operation:
     if load.resources:
         container["resources"] = load.resources.model_dump(by_alias=True, exclude_none=True)
     script_name = fit(f"{spec.name}-loader-data-load-script")
+    scripts, script_volume = ctx.scripts_of(
+        script_name,
+        [
+            ("dataloader.alluxio.init", "dataload-env.sh", "alluxio_env_init.sh"),
+            ("dataloader.distributedLoad", "dataload.sh", "alluxio_dataload.sh"),
+            ("wait-for-runtime.sh", "wait-for-runtime.sh", "wait-for-runtime.sh"),
+        ],
+    )
     return Operation(
         kind="DataLoad",
         name=spec.name,
@@ -134,31 +123,16 @@ def dataload(spec: Spec[DataLoad], ctx: JobContext) -> Operation:
         cron=cron,
         schedule=load.schedule,
         script_name=script_name,
-        scripts={
-            "dataloader.alluxio.init": scripts["dataload-env.sh"],
-            "dataloader.distributedLoad": scripts["dataload.sh"],
-            "wait-for-runtime.sh": scripts["wait-for-runtime.sh"],
-        },
+        scripts=scripts,
         labels={**labels, "release": release, "role": "dataload-job"},
         job_labels=job_labels,
         pod_labels=pod_labels,
         pod_annotations=annotations,
-        image=values.image,
         pull_secrets=values.worker.pod.pull_secrets,
         pod=pod,
         containers=[container],
         init_containers=init,
-        volumes=[
-            script_volume(
-                script_name,
-                [
-                    ("dataloader.alluxio.init", "alluxio_env_init.sh"),
-                    ("dataloader.distributedLoad", "alluxio_dataload.sh"),
-                    ("wait-for-runtime.sh", "wait-for-runtime.sh"),
-                ],
-            ),
-            mount_table_volume(values),
-        ],
+        volumes=[script_volume, mount_table_volume(values)],
         service_account=account,
         object=normalised(spec, values.dataset_id, values.dataset_labels),
     )

@@ -3,15 +3,17 @@ container that waits for the runtime and predecessors, and the volumes of its sc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fluid_render.bind import Bundle
 from fluid_render.errors import Problem
 from fluid_render.objects import MANAGED_BY, SERVICE_ACCOUNT
-from fluid_render.runtimes.alluxio.values import Image, Values
+from fluid_render.runtimes.alluxio.ordering import operation_key, problem
+from fluid_render.runtimes.alluxio.values import Values
 from fluid_render.runtimes.protocol import Key, Order
+from fluid_render.validate import Spec
 
 WAIT_TIMEOUT = "24h"
 CRON_NAME_LIMIT = 52  # a CronJob adds 11 characters to name its Jobs
@@ -35,7 +37,6 @@ class Operation:
     job_labels: dict[str, str]
     pod_labels: dict[str, str]
     pod_annotations: dict[str, str]
-    image: Image
     pull_secrets: list[dict[str, str]]
     pod: dict[str, Any]
     containers: list[dict[str, Any]]
@@ -55,6 +56,22 @@ class JobContext:
     scripts: Mapping[str, str]
     kubectl_image: str
     problems: list[Problem]
+
+    def order(self, spec: Spec[Any]) -> Order:
+        return self.orders[operation_key(spec)]
+
+    def problem(self, spec: Spec[Any], path: tuple[str | int, ...], message: str) -> None:
+        self.problems.append(problem(spec, path, message))
+
+    def scripts_of(
+        self, config_map: str, files: Sequence[tuple[str, str, str]]
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """An operation's scripts, each `(key, chart script, file name under /scripts)`: its
+        ConfigMap's data, and the volume that mounts them as executable files (mode 0555, as
+        upstream)."""
+        data = {key: self.scripts[source] for key, source, _ in files}
+        items = [{"key": key, "path": path, "mode": 0o555} for key, _, path in files]
+        return data, {"name": "script", "configMap": {"name": config_map, "items": items}}
 
 
 def library_labels(values: Values, app: str, instance: str) -> dict[str, str]:
@@ -129,10 +146,15 @@ def mount_table_volume(values: Values) -> dict[str, Any]:
     }
 
 
-def script_volume(config_map: str, items: list[tuple[str, str]]) -> dict[str, Any]:
-    """The scripts as executable files (mode 0555, as upstream)."""
-    files = [{"key": key, "path": path, "mode": 0o555} for key, path in items]
-    return {"name": "script", "configMap": {"name": config_map, "items": files}}
+def tool(values: Values, name: str, script: str) -> dict[str, Any]:
+    """The container that runs an operation's script with the runtime's image."""
+    return {
+        "name": name,
+        "image": values.image.ref,
+        "imagePullPolicy": values.image.pull_policy,
+        "command": ["/bin/sh", "-c"],
+        "args": [script],
+    }
 
 
 def inside(path: str, root: str) -> bool:
