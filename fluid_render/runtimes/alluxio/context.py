@@ -37,7 +37,7 @@ from fluid_render.runtimes.alluxio.ports import (
     needed_ports,
     uses_host_network,
 )
-from fluid_render.runtimes.alluxio.tieredstore import Tier, plan_tiers
+from fluid_render.runtimes.alluxio.tieredstore import Tier, TierVolume, plan_tiers
 from fluid_render.runtimes.alluxio.values import (
     Image,
 )
@@ -45,19 +45,31 @@ from fluid_render.validate import Spec, field_path
 
 
 @dataclass(frozen=True)
+class Attached:
+    """Volumes of a pod and where its containers mount them."""
+
+    volumes: list[dict[str, Any]]
+    mounts: list[dict[str, Any]]
+
+
+def _tiers(volumes: Sequence[TierVolume]) -> Attached:
+    return Attached(
+        [{"name": v.name, **v.source} for v in volumes],
+        [{"name": v.name, "mountPath": v.path} for v in volumes],
+    )
+
+
+@dataclass(frozen=True)
 class Shared:
-    user_volumes: list[dict[str, Any]]
-    user_mounts: list[dict[str, Any]]
-    hdfs_volumes: list[dict[str, Any]]
-    hdfs_mounts: list[dict[str, Any]]
-    secret_volumes: list[dict[str, Any]]
-    secret_mounts: list[dict[str, Any]]
-    ufs_volumes: list[dict[str, Any]]
-    ufs_mounts: list[dict[str, Any]]
-    tier_volumes: list[dict[str, Any]]
-    tier_mounts: list[dict[str, Any]]
-    host_tier_volumes: list[dict[str, Any]]
-    host_tier_mounts: list[dict[str, Any]]
+    """What several pods attach: run-as files, hadoop config, secrets, UFS mounts, tiers (all
+    of them, and those on the host, which the FUSE pod shares)."""
+
+    users: Attached
+    hdfs: Attached
+    secrets: Attached
+    ufs: Attached
+    tiers: Attached
+    host_tiers: Attached
 
 
 class Context:
@@ -275,50 +287,39 @@ class Context:
     @cached_property
     def shared(self) -> Shared:
         """Volumes several pods mount: run-as files, hadoop config, secrets, UFS mounts, tiers."""
-        run_as = self.runtime.run_as
-        user_volumes: list[dict[str, Any]] = []
-        user_mounts: list[dict[str, Any]] = []
-        if run_as is not None:
+        users = Attached([], [])
+        if self.runtime.run_as is not None:
             user_dir = f"/tmp/fluid/{self.namespace}/{self.name}"
-            user_volumes = [
-                {"name": "dir", "hostPath": {"path": user_dir, "type": "DirectoryOrCreate"}},
-                {
-                    "name": "user",
-                    "hostPath": {"path": f"{user_dir}/passwd", "type": "FileOrCreate"},
-                },
-                {
-                    "name": "group",
-                    "hostPath": {"path": f"{user_dir}/group", "type": "FileOrCreate"},
-                },
-            ]
-            user_mounts = [
-                {"name": "user", "mountPath": "/etc/passwd", "readOnly": True},
-                {"name": "group", "mountPath": "/etc/group", "readOnly": True},
-            ]
+            users = Attached(
+                [
+                    {"name": "dir", "hostPath": {"path": user_dir, "type": "DirectoryOrCreate"}},
+                    {
+                        "name": "user",
+                        "hostPath": {"path": f"{user_dir}/passwd", "type": "FileOrCreate"},
+                    },
+                    {
+                        "name": "group",
+                        "hostPath": {"path": f"{user_dir}/group", "type": "FileOrCreate"},
+                    },
+                ],
+                [
+                    {"name": "user", "mountPath": "/etc/passwd", "readOnly": True},
+                    {"name": "group", "mountPath": "/etc/group", "readOnly": True},
+                ],
+            )
         hadoop = self.hadoop
-        hdfs_volumes = [hadoop.volume] if hadoop else []
-        hdfs_mounts = [hadoop.mount] if hadoop else []
         secrets = self.mounts.secrets
         volumes = [v for t in self.tiers for v in t.volumes]
         return Shared(
-            user_volumes=user_volumes,
-            user_mounts=user_mounts,
-            hdfs_volumes=hdfs_volumes,
-            hdfs_mounts=hdfs_mounts,
-            secret_volumes=[
-                {"name": s.volume, "secret": {"secretName": s.secret}} for s in secrets
-            ],
-            secret_mounts=[
-                {"name": s.volume, "mountPath": s.mount_path, "readOnly": True} for s in secrets
-            ],
-            ufs_volumes=list(self.mounts.volumes),
-            ufs_mounts=list(self.mounts.volume_mounts),
-            tier_volumes=[{"name": v.name, **v.source} for v in volumes],
-            tier_mounts=[{"name": v.name, "mountPath": v.path} for v in volumes],
-            host_tier_volumes=[{"name": v.name, **v.source} for v in volumes if v.host_path],
-            host_tier_mounts=[
-                {"name": v.name, "mountPath": v.path} for v in volumes if v.host_path
-            ],
+            users=users,
+            hdfs=Attached([hadoop.volume], [hadoop.mount]) if hadoop else Attached([], []),
+            secrets=Attached(
+                [{"name": s.volume, "secret": {"secretName": s.secret}} for s in secrets],
+                [{"name": s.volume, "mountPath": s.mount_path, "readOnly": True} for s in secrets],
+            ),
+            ufs=Attached(list(self.mounts.volumes), list(self.mounts.volume_mounts)),
+            tiers=_tiers(volumes),
+            host_tiers=_tiers([v for v in volumes if v.host_path]),
         )
 
     @cached_property

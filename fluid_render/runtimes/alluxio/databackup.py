@@ -15,8 +15,8 @@ from fluid_render.runtimes.alluxio.jobs import (
     JobContext,
     Operation,
     client_env,
-    library_labels,
     mount_table_volume,
+    operation_labels,
     tool,
     waiting,
 )
@@ -38,8 +38,7 @@ def databackup(spec: Spec[DataBackup], ctx: JobContext) -> Operation:
         )
     pvc, path = parse_backup_path(backup.backup_path)
     release = f"{spec.name}-charts"
-    library = library_labels(values, "fluid-databackup", release)
-    labels = {**values.dataset_labels, **library}
+    labels = operation_labels(values, "fluid-databackup", release)
     run_as = backup.run_as or bundle.runtime.model.spec.run_as
     env: list[dict[str, Any]] = [
         {

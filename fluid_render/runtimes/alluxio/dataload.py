@@ -13,8 +13,8 @@ from fluid_render.runtimes.alluxio.jobs import (
     Operation,
     client_env,
     inside,
-    library_labels,
     mount_table_volume,
+    operation_labels,
     tool,
     waiting,
 )
@@ -44,8 +44,7 @@ def dataload(spec: Spec[DataLoad], ctx: JobContext) -> Operation:
     paths = ":".join(t.path for t in targets) or "/"
     replicas = ":".join(str(t.replicas or 1) for t in targets) or "1"
     release = f"{spec.name}-loader"
-    library = library_labels(values, "fluid-dataloader", release)
-    labels = {**values.dataset_labels, **library}
+    labels = operation_labels(values, "fluid-dataloader", release)
     cron = load.policy == "Cron"
     cron_name = fit(f"{spec.name}-loader-job", CRON_NAME_LIMIT)
 

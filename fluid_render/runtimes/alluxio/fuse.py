@@ -72,14 +72,14 @@ def plan_fuse(c: Context) -> FuseValues:
         *c.env(env_map),
     ]
     container["volumeMounts"] = [
-        *shared.user_mounts,
+        *shared.users.mounts,
         {"name": "alluxio-fuse-device", "mountPath": "/dev/fuse"},
         {
             "name": "alluxio-fuse-mount",
             "mountPath": c.mount_parent,
             "mountPropagation": "Bidirectional",
         },
-        *shared.host_tier_mounts,
+        *shared.host_tiers.mounts,
         *user_mounts,
     ]
     container["envFrom"] = [{"configMapRef": {"name": c.names.config}}]
@@ -100,7 +100,7 @@ def plan_fuse(c: Context) -> FuseValues:
         affinity={},
         pull_secrets=c.pull_secrets(fuse.image_pull_secrets),
         volumes=[
-            *[v for v in shared.user_volumes if v["name"] != "dir"],
+            *[v for v in shared.users.volumes if v["name"] != "dir"],
             {
                 "name": "alluxio-fuse-device",
                 "hostPath": {"path": "/dev/fuse", "type": "CharDevice"},
@@ -109,7 +109,7 @@ def plan_fuse(c: Context) -> FuseValues:
                 "name": "alluxio-fuse-mount",
                 "hostPath": {"path": c.mount_parent, "type": "DirectoryOrCreate"},
             },
-            *shared.host_tier_volumes,
+            *shared.host_tiers.volumes,
             *user_volumes,
         ],
     )

@@ -74,8 +74,10 @@ class JobContext:
         return data, {"name": "script", "configMap": {"name": config_map, "items": items}}
 
 
-def library_labels(values: Values, app: str, instance: str) -> dict[str, str]:
+def operation_labels(values: Values, app: str, instance: str) -> dict[str, str]:
+    """The dataset's own labels, then those upstream's operation charts set (their library)."""
     return {
+        **values.dataset_labels,
         "app.kubernetes.io/name": app,
         "app.kubernetes.io/instance": instance,
         "app.kubernetes.io/managed-by": MANAGED_BY,

@@ -57,16 +57,16 @@ def plan_master(c: Context) -> MasterValues:
             "configMap": {"name": c.names.mount_config, "items": scripts},
         },
         *restore_volumes,
-        *shared.hdfs_volumes,
-        *shared.user_volumes,
+        *shared.hdfs.volumes,
+        *shared.users.volumes,
         {"name": "alluxio-journal", "emptyDir": {"sizeLimit": "30Gi"}},
         {
             "name": "alluxio-backup",
             "hostPath": {"path": backup_dir, "type": "DirectoryOrCreate"},
         },
-        *shared.ufs_volumes,
+        *shared.ufs.volumes,
         *user_volumes,
-        *shared.secret_volumes,
+        *shared.secrets.volumes,
     ]
     master = Container(
         resources=c.resources(spec.resources),
@@ -74,13 +74,13 @@ def plan_master(c: Context) -> MasterValues:
         ports=master_ports,
         volume_mounts=[
             *restore_mounts,
-            *shared.hdfs_mounts,
-            *shared.user_mounts,
+            *shared.hdfs.mounts,
+            *shared.users.mounts,
             {"name": "alluxio-journal", "mountPath": "/journal"},
             {"name": "alluxio-backup", "mountPath": "/alluxio_backups"},
-            *shared.ufs_mounts,
+            *shared.ufs.mounts,
             *user_mounts,
-            *shared.secret_mounts,
+            *shared.secrets.mounts,
             {"name": "alluxio-mount-conf", "mountPath": "/etc/fluid/scripts"},
         ],
     )
@@ -89,11 +89,11 @@ def plan_master(c: Context) -> MasterValues:
         env=[hostname],
         ports=job_ports,
         volume_mounts=[
-            *shared.hdfs_mounts,
-            *shared.user_mounts,
-            *shared.ufs_mounts,
+            *shared.hdfs.mounts,
+            *shared.users.mounts,
+            *shared.ufs.mounts,
             *user_mounts,
-            *shared.secret_mounts,
+            *shared.secrets.mounts,
         ],
     )
     gateway = c.runtime.api_gateway

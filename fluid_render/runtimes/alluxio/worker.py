@@ -87,10 +87,10 @@ def plan_worker(c: Context, resources: dict[str, Any]) -> WorkerValues:
     if not host_network:
         env.append(c.field_env("ALLUXIO_WORKER_CONTAINER_HOSTNAME", "status.podIP"))
     mounts = [
-        *shared.hdfs_mounts,
-        *shared.user_mounts,
-        *shared.ufs_mounts,
-        *shared.tier_mounts,
+        *shared.hdfs.mounts,
+        *shared.users.mounts,
+        *shared.ufs.mounts,
+        *shared.tiers.mounts,
         *user_mounts,
     ]
     worker = Container(
@@ -134,10 +134,10 @@ def plan_worker(c: Context, resources: dict[str, Any]) -> WorkerValues:
         affinity={"nodeAffinity": node_affinity, "podAntiAffinity": _anti_affinity(placement)},
         pull_secrets=c.pull_secrets(spec.image_pull_secrets),
         volumes=[
-            *shared.hdfs_volumes,
-            *shared.user_volumes,
-            *shared.ufs_volumes,
-            *shared.tier_volumes,
+            *shared.hdfs.volumes,
+            *shared.users.volumes,
+            *shared.ufs.volumes,
+            *shared.tiers.volumes,
             *user_volumes,
         ],
     )
@@ -150,5 +150,5 @@ def plan_worker(c: Context, resources: dict[str, Any]) -> WorkerValues:
         pod=pod,
         container=worker,
         job_worker=job_worker,
-        init_users=plan_init_users(c, ["chmod_tierpath"], shared.tier_mounts),
+        init_users=plan_init_users(c, ["chmod_tierpath"], shared.tiers.mounts),
     )
