@@ -8,10 +8,10 @@ from fluid_render.api import DataBackup
 from fluid_render.plan.naming import fit
 from fluid_render.runtimes.alluxio.basics import (
     WORKDIR,
-    normalised,
     parse_backup_path,
 )
 from fluid_render.runtimes.alluxio.jobs import (
+    Job,
     JobContext,
     Operation,
     client_env,
@@ -115,12 +115,7 @@ def databackup(spec: Spec[DataBackup], ctx: JobContext) -> Operation:
         "env": env,
         "volumeMounts": mounts,
     }
-    return Operation(
-        kind="DataBackup",
-        name=spec.name,
-        namespace=spec.namespace,
-        dataset=bundle.name,
-        depth=order.depth,
+    job = Job(
         job_name=order.job_name,
         cron=False,
         schedule=None,
@@ -140,11 +135,10 @@ def databackup(spec: Spec[DataBackup], ctx: JobContext) -> Operation:
             "targetDataset": bundle.name,
         },
         pod_annotations={"sidecar.istio.io/inject": "false"},
-        pull_secrets=values.worker.pod.pull_secrets,
         pod=pod,
         containers=[container],
         init_containers=init,
         volumes=volumes,
         service_account=account,
-        object=normalised(spec, values.dataset_id, values.dataset_labels),
     )
+    return ctx.operation(spec, job)

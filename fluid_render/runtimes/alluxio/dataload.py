@@ -6,9 +6,9 @@ from typing import Any
 
 from fluid_render.api import DataLoad
 from fluid_render.plan.naming import fit
-from fluid_render.runtimes.alluxio.basics import normalised
 from fluid_render.runtimes.alluxio.jobs import (
     CRON_NAME_LIMIT,
+    Job,
     JobContext,
     Operation,
     client_env,
@@ -112,12 +112,7 @@ def dataload(spec: Spec[DataLoad], ctx: JobContext) -> Operation:
             ("wait-for-runtime.sh", "wait-for-runtime.sh", "wait-for-runtime.sh"),
         ],
     )
-    return Operation(
-        kind="DataLoad",
-        name=spec.name,
-        namespace=spec.namespace,
-        dataset=bundle.name,
-        depth=order.depth,
+    job = Job(
         job_name=cron_name if cron else order.job_name,
         cron=cron,
         schedule=load.schedule,
@@ -127,11 +122,10 @@ def dataload(spec: Spec[DataLoad], ctx: JobContext) -> Operation:
         job_labels=job_labels,
         pod_labels=pod_labels,
         pod_annotations=annotations,
-        pull_secrets=values.worker.pod.pull_secrets,
         pod=pod,
         containers=[container],
         init_containers=init,
         volumes=[script_volume, mount_table_volume(values)],
         service_account=account,
-        object=normalised(spec, values.dataset_id, values.dataset_labels),
     )
+    return ctx.operation(spec, job)

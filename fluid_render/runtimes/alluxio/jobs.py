@@ -4,12 +4,13 @@ container that waits for the runtime and predecessors, and the volumes of its sc
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from fluid_render.bind import Bundle
 from fluid_render.errors import Problem
 from fluid_render.objects import MANAGED_BY, SERVICE_ACCOUNT
+from fluid_render.runtimes.alluxio.basics import normalised
 from fluid_render.runtimes.alluxio.ordering import operation_key, problem
 from fluid_render.runtimes.alluxio.values import Values
 from fluid_render.runtimes.protocol import Key, Order
@@ -20,14 +21,9 @@ CRON_NAME_LIMIT = 52  # a CronJob adds 11 characters to name its Jobs
 
 
 @dataclass(frozen=True)
-class Operation:
-    """Everything the operation templates print for one DataLoad or DataBackup."""
+class Job:
+    """What a kind of operation (DataLoad, DataBackup) decides about its Job and its scripts."""
 
-    kind: str
-    name: str
-    namespace: str
-    dataset: str
-    depth: int  # how many operations it waits for: its Job runs that many waves later
     job_name: str
     cron: bool
     schedule: str | None
@@ -37,12 +33,24 @@ class Operation:
     job_labels: dict[str, str]
     pod_labels: dict[str, str]
     pod_annotations: dict[str, str]
-    pull_secrets: list[dict[str, str]]
     pod: dict[str, Any]
     containers: list[dict[str, Any]]
     init_containers: list[dict[str, Any]]
     volumes: list[dict[str, Any]]
     service_account: str | None
+
+
+@dataclass(frozen=True)
+class Operation(Job):
+    """Everything the operation templates print for one DataLoad or DataBackup: its Job, and
+    what `JobContext.operation` derives alike for every kind."""
+
+    kind: str
+    name: str
+    namespace: str
+    dataset: str
+    depth: int  # how many operations it waits for: its Job runs that many waves later
+    pull_secrets: list[dict[str, str]]
     object: dict[str, Any]
 
 
@@ -59,6 +67,20 @@ class JobContext:
 
     def order(self, spec: Spec[Any]) -> Order:
         return self.orders[operation_key(spec)]
+
+    def operation(self, spec: Spec[Any], job: Job) -> Operation:
+        """The operation `spec` runs as `job`, in its runtime's namespace and wave order."""
+        values = self.values
+        return Operation(
+            **{field.name: getattr(job, field.name) for field in fields(Job)},
+            kind=spec.kind,
+            name=spec.name,
+            namespace=spec.namespace,
+            dataset=self.bundle.name,
+            depth=self.order(spec).depth,
+            pull_secrets=values.worker.pod.pull_secrets,
+            object=normalised(spec, values.dataset_id, values.dataset_labels),
+        )
 
     def problem(self, spec: Spec[Any], path: tuple[str | int, ...], message: str) -> None:
         self.problems.append(problem(spec, path, message))
