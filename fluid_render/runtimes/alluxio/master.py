@@ -130,9 +130,18 @@ def plan_master(c: Context) -> MasterValues:
         service_ports.insert(4, {"name": "rest", "port": ports["apiGateway.web"]})
     return MasterValues(
         name=c.master_name,
+        labels={**c.labels, "name": c.master_name, "role": "alluxio-master"},
+        selector=selector,
         replicas=c.replicas,
         services=c.services,
-        selector=selector,
+        service_selectors={
+            service: {
+                **selector,
+                "release": c.name,
+                "statefulset.kubernetes.io/pod-name": service,
+            }
+            for service in c.services
+        },
         pod=pod,
         container=master,
         job_master=job_master,

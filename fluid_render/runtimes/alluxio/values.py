@@ -85,14 +85,23 @@ class VolumeValues:
 
 
 @dataclass(frozen=True)
-class MasterValues:
-    """The master StatefulSet (master, job master, API gateway) and its headless Services."""
+class Workload:
+    """What the master and worker StatefulSets and the FUSE DaemonSet each have: a name, the
+    object's labels, the selector of its pods and their template."""
 
     name: str
-    replicas: int
-    services: list[str]
+    labels: dict[str, str]
     selector: dict[str, str]
     pod: Pod
+
+
+@dataclass(frozen=True)
+class MasterValues(Workload):
+    """The master StatefulSet (master, job master, API gateway) and its headless Services."""
+
+    replicas: int
+    services: list[str]
+    service_selectors: dict[str, dict[str, str]]  # by Service: the one master pod it reaches
     container: Container
     job_master: Container
     api_gateway: Container | None
@@ -104,28 +113,20 @@ class MasterValues:
 
 
 @dataclass(frozen=True)
-class WorkerValues:
+class WorkerValues(Workload):
     """The worker StatefulSet: its pod in its final state, and where it may run."""
 
-    name: str
     replicas: int
     placement: str
-    labels: dict[str, str]
-    selector: dict[str, str]
-    pod: Pod
     container: Container
     job_worker: Container
     init_users: InitContainer | None
 
 
 @dataclass(frozen=True)
-class FuseValues:
+class FuseValues(Workload):
     """The FUSE DaemonSet on every node that uses the dataset."""
 
-    name: str
-    labels: dict[str, str]
-    selector: dict[str, str]
-    pod: Pod
     container: dict[str, Any]  # whole: the template prints it, inject's sidecar copies it
     init_mount_point: InitContainer | None
     mount_parent: str
@@ -151,12 +152,15 @@ class Values:
     ports: dict[str, int]
     # config maps
     config_name: str
+    config_labels: dict[str, str]
     config: dict[str, str]
     mount_config_name: str
+    mount_config_labels: dict[str, str]
     mount_table: str
     volume: VolumeValues
     # the syncer's plan: node labels, workloads, endpoints
     sync_plan_name: str
+    sync_plan_labels: dict[str, str]
     sync_plan: str
     # the user's own objects, normalised
     dataset_object: dict[str, Any]
