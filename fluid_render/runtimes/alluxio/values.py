@@ -70,7 +70,7 @@ class InitContainer:
 
 @dataclass(frozen=True)
 class VolumeValues:
-    """The PersistentVolume and its claim (4.8, 4.9)."""
+    """The PersistentVolume and its claim (upstream `pkg/utils/dataset/volume/create.go`)."""
 
     pv_name: str
     pvc_name: str

@@ -20,7 +20,8 @@ from fluid_render.runtimes.alluxio.values import (
 
 
 def plan_volume(c: Context) -> VolumeValues:
-    """The PersistentVolume and its claim, bound to each other (4.8, 4.9)."""
+    """The PersistentVolume and its claim, bound to each other (upstream
+    `pkg/utils/dataset/volume/create.go`, `CreatePersistentVolumeForRuntime`)."""
     annotations = c.ds.model.metadata.annotations or {}
     capacity = annotations.get(CAPACITY_ANNOTATION, DEFAULT_CAPACITY)
     try:
