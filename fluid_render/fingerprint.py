@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from fluid_render import __version__
 from fluid_render.resources import shipped
 
-if TYPE_CHECKING:  # a no-op build compares `inputs_fingerprint` without loading the planner
+if TYPE_CHECKING:  # types only; the registry is read when a digest is first taken
     from fluid_render.bind import Bundle
     from fluid_render.plan.configmaps import ConfigMapKeys
     from fluid_render.runtimes.protocol import Key, Order
@@ -32,12 +32,18 @@ def dataset_folder(bundle: Bundle) -> str:
 
 @cache
 def templates_digest() -> str:
-    """The sha256 of every file the renderer reads (templates and scripts), names included."""
-    root = shipped("charts/alluxio")
+    """The sha256 of every file the renderer reads (the templates and scripts of every runtime
+    kind's chart), names included; charts are taken in name order, a byte apart."""
+    from fluid_render.runtimes.registry import CHARTS
+
     digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for number, chart in enumerate(CHARTS):
+        root = shipped(chart)
+        if number:  # a byte between charts: no file moves from one chart to the next unseen
+            digest.update(b"\1")
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
