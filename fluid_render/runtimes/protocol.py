@@ -32,6 +32,18 @@ class Order:
 
 
 @dataclass(frozen=True)
+class Decided:
+    """What a build decides across all bundles before planning any: every runtime's host ports
+    (by `plan.ports.runtime_key`), the order of every data operation, the keys of copied
+    ConfigMaps and the image an operation waits with. A dataset's fingerprint covers it."""
+
+    ports: Mapping[str, Mapping[str, int]]
+    orders: Mapping[Key, Order]
+    config_maps: ConfigMapKeys
+    kubectl_image: str
+
+
+@dataclass(frozen=True)
 class PlanInputs:
     """What planning one bundle reads beside the bundle: decisions taken across all bundles."""
 
