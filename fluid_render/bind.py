@@ -60,32 +60,30 @@ def bind(specs: Sequence[Spec[Any]], runtime_kinds: Collection[str]) -> list[Bun
     runtimes: dict[Key, Spec[Any]] = {
         key: spec for kind in sorted(runtime_kinds) for key, spec in by_kind.get(kind, {}).items()
     }
-    wanted = " or ".join(sorted(runtime_kinds))
-    for key, runtime in runtimes.items():
-        if key not in datasets:
-            problems.append(
-                Problem(
-                    runtime.at("metadata", "name"),
-                    "metadata.name",
-                    f"{runtime.kind} {key[0]}/{key[1]} has no Dataset of the same namespace "
-                    "and name to bind to",
-                )
-            )
-    for key, dataset in datasets.items():
-        if key not in runtimes:
-            problems.append(
-                Problem(
-                    dataset.at("metadata", "name"),
-                    "metadata.name",
-                    f"Dataset {key[0]}/{key[1]} has no {wanted} of the same namespace and name",
-                )
-            )
+    problems += _unpaired(runtimes, datasets, "Dataset", " to bind to")
+    problems += _unpaired(datasets, runtimes, " or ".join(sorted(runtime_kinds)), "")
     loads = _operations(by_kind.get("DataLoad", {}), datasets, problems, _dataload_target)
     backups = _operations(by_kind.get("DataBackup", {}), datasets, problems, _databackup_target)
     fail_if(problems)
     return [
         Bundle(datasets[key], runtimes[key], tuple(loads.get(key, ())), tuple(backups.get(key, ())))
         for key in sorted(datasets)
+    ]
+
+
+def _unpaired(
+    specs: dict[Key, Spec[Any]], partners: Collection[Key], wanted: str, purpose: str
+) -> list[Problem]:
+    """An error for each spec no partner of the same namespace and name pairs with."""
+    return [
+        Problem(
+            spec.at("metadata", "name"),
+            "metadata.name",
+            f"{spec.kind} {key[0]}/{key[1]} has no {wanted} of the same namespace and "
+            f"name{purpose}",
+        )
+        for key, spec in specs.items()
+        if key not in partners
     ]
 
 

@@ -71,6 +71,12 @@ def _lock_option(help_text: str) -> Callable[[F], F]:
     )
 
 
+def _output_option(help_text: str, required: bool = False) -> Callable[[F], F]:
+    return click.option(
+        "-o", "--output", type=click.Path(path_type=Path), required=required, help=help_text
+    )
+
+
 class _KubectlImageOption(click.Option):
     """`--kubectl-image`, whose default lives with the runtimes: read when a command runs or
     shows its help, so start-up does not load the planner."""
@@ -166,12 +172,7 @@ def _render(
 
 @main.command()
 @_project_options
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    help="Write a folder tree here instead of one stream on stdout.",
-)
+@_output_option("Write a folder tree here instead of one stream on stdout.")
 @click.option(
     "--frozen-lock", is_flag=True, help="Fail instead of changing the lock file (for CI)."
 )
@@ -257,13 +258,7 @@ def _inputs_fingerprint(
 
 @main.command(name="check")
 @_project_options
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="The committed output folder to compare with.",
-)
+@_output_option("The committed output folder to compare with.", required=True)
 @click.option(
     "--frozen-lock",
     is_flag=True,
@@ -295,12 +290,7 @@ def check_command(
 
 @main.command(name="diff")
 @_project_options
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    help="The output folder a build would change.",
-)
+@_output_option("The output folder a build would change.")
 @click.option(
     "--rev",
     "revisions",

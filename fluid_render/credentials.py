@@ -3,9 +3,10 @@
 Every spec is committed to git and most fields reach ConfigMaps and pod templates, so a secret in
 any of them leaks. Upstream keeps mount credentials in Secrets through ``encryptOptions``
 (``pkg/ddc/alluxio/transform_ufs.go``, ``genUFSMountOptions``); this module makes that the only
-way: the fields in ``CHECKED_FIELDS`` are scanned for credential key names and value shapes, and
-a finding is an error unless the object lists the exact field in ``ALLOW_ANNOTATION``. Messages
-name the field and its position, never the value.
+way: the fields each kind declares beside its model (``CHECKED_FIELDS`` in
+``fluid_render/api/<kind>.py``, collected by kind in ``fluid_render.api``) are scanned for
+credential key names and value shapes, and a finding is an error unless the object lists the
+exact field in ``ALLOW_ANNOTATION``. Messages name the field and its position, never the value.
 """
 
 from __future__ import annotations
@@ -13,66 +14,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from itertools import pairwise
 from typing import Any
 
+from fluid_render.api import CHECKED_FIELDS, Shape
 from fluid_render.errors import Problem, field_path
 from fluid_render.load import Document
 
 ALLOW_ANNOTATION = "fluid-render.io/not-a-credential"
 """Annotation listing field paths (as error messages print them) that hold no credential."""
 
-
-class Shape(Enum):
-    """How a checked field is read."""
-
-    SETTINGS = "settings"
-    """A map of setting names to values: both the name and the value are checked."""
-    METADATA = "metadata"
-    """A map of annotations or labels: only values (their names refer to secrets by convention,
-    such as Vault's ``vault.hashicorp.com/agent-inject-secret-*``)."""
-    ARGUMENTS = "arguments"
-    """A list of command-line words (``-Dname=value``): embedded assignments and value shapes."""
-    URL = "url"
-    """One URL: user info, signed query parameters and value shapes."""
-
-
-COMPONENTS = ("master", "jobMaster", "worker", "jobWorker", "apiGateway", "fuse")
-_POD_METADATA = (("metadata",), ("spec", "podMetadata"))
-
-
-def _metadata_fields(*bases: tuple[str, ...]) -> list[tuple[tuple[str, ...], Shape]]:
-    return [((*base, key), Shape.METADATA) for base in bases for key in ("annotations", "labels")]
-
-
-CHECKED_FIELDS: dict[str, list[tuple[tuple[str, ...], Shape]]] = {
-    "Dataset": [
-        (("spec", "mounts", "*", "mountPoint"), Shape.URL),
-        (("spec", "mounts", "*", "options"), Shape.SETTINGS),
-        (("spec", "sharedOptions"), Shape.SETTINGS),
-        (("spec", "dataRestoreLocation", "path"), Shape.URL),
-        *_metadata_fields(("metadata",)),
-    ],
-    "AlluxioRuntime": [
-        (("spec", "properties"), Shape.SETTINGS),
-        (("spec", "jvmOptions"), Shape.ARGUMENTS),
-        *[(("spec", c, "properties"), Shape.SETTINGS) for c in COMPONENTS],
-        *[(("spec", c, "env"), Shape.SETTINGS) for c in (*COMPONENTS, "initUsers")],
-        *[(("spec", c, "jvmOptions"), Shape.ARGUMENTS) for c in COMPONENTS],
-        (("spec", "fuse", "args"), Shape.ARGUMENTS),
-        *_metadata_fields(*_POD_METADATA, *[("spec", c, "podMetadata") for c in COMPONENTS]),
-    ],
-    "DataLoad": [
-        (("spec", "options"), Shape.SETTINGS),
-        *_metadata_fields(*_POD_METADATA),
-    ],
-    "DataBackup": [
-        (("spec", "backupPath"), Shape.URL),
-        *_metadata_fields(("metadata",)),
-    ],
-}
-"""Per kind, the fields scanned (``*`` is any list item); everything below a field is covered."""
 
 # ---------------------------------------------------------------------------- key names
 _NAME_PARTS = {

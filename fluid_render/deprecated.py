@@ -2,71 +2,32 @@
 
 Users copy specs from older Fluid documentation. Upstream's API server prunes fields its CRDs no
 longer define, so such a field is silently ignored there; here it is ignored too, with a
-warning that says what to write now. Any other unknown field stays an error, with the closest
-known field name as a suggestion. Sources: upstream's `api/v1alpha1/*_types.go` history.
+warning that says what to write now (each kind declares its own, `DEPRECATED_FIELDS` in
+`fluid_render/api/<kind>.py`). Any other unknown field stays an error, with the closest known
+field name as a suggestion. Sources: upstream's `api/v1alpha1/*_types.go` history.
 """
 
 from __future__ import annotations
 
 import difflib
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
+from fluid_render.api import DEPRECATED_FIELDS
 from fluid_render.errors import Problem
 from fluid_render.load import Document
 
 Path = tuple[str | int, ...]
-
-# (kind, path) -> what to write now.
-DEPRECATED: Mapping[tuple[str, tuple[str, ...]], str] = {
-    ("AlluxioRuntime", ("spec", "fuse", "global")): (
-        "removed in Fluid v1.0.1, where global mode became the only one: FUSE runs on the "
-        "nodes that use the dataset; delete the field, and limit those nodes with "
-        "spec.fuse.nodeSelector if needed"
-    ),
-    ("AlluxioRuntime", ("spec", "dataReplicas")): (
-        "replaced in Fluid v0.1.0 by spec.data.replicas: write `data: {replicas: N}`"
-    ),
-    ("AlluxioRuntime", ("spec", "monitoring")): (
-        "replaced in Fluid v0.5.0 by spec.disablePrometheus; metrics are on by default: "
-        "delete the field, or write `disablePrometheus: true` to turn them off"
-    ),
-    ("AlluxioRuntime", ("spec", "metadataList")): (
-        "moved in Fluid v0.9.0 to the annotation data.fluid.io/metadataList: write the same "
-        "list there as JSON"
-    ),
-    **{
-        (kind, ("spec", "runAs", old)): advice
-        for kind in ("AlluxioRuntime", "DataBackup")
-        for old, advice in (
-            ("username", "renamed in Fluid v0.3.0: write spec.runAs.user"),
-            ("groups", "replaced in Fluid v0.3.0 by one group: write runAs.gid and runAs.group"),
-        )
-    },
-    ("Dataset", ("spec", "exclusiveMode")): (
-        "replaced in Fluid v0.5.0 by spec.placement: write `placement: Exclusive` (true) or "
-        "`placement: Shared` (false)"
-    ),
-    **{
-        (kind, ("spec", "runAfter", "affinityStrategy", old)): (
-            f"renamed in Fluid v1.0.1: write spec.runAfter.affinityStrategy.{old}s"
-        )
-        for kind in ("DataLoad", "DataBackup")
-        for old in ("prefer", "require")
-    },
-}
 
 
 def drop_deprecated(doc: Document) -> tuple[list[Problem], dict[str, Any]]:
     """Warnings for the deprecated fields of a document, and its data without them."""
     warnings: list[Problem] = []
     data = doc.data
-    for (kind, pattern), advice in DEPRECATED.items():
-        if doc.kind != kind:
-            continue
+    for pattern, advice in DEPRECATED_FIELDS.get(doc.kind, {}).items():
         if _holds(data, pattern):
             warnings.append(Problem(doc.position_of(pattern), ".".join(pattern), advice))
             data = _without(data, pattern)

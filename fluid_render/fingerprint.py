@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING, Any
 from fluid_render import __version__
 from fluid_render.resources import shipped
 
-if TYPE_CHECKING:  # a no-op build compares `inputs_fingerprint` without loading the planner
+if TYPE_CHECKING:  # types only; the registry is read when a digest is first taken
     from fluid_render.bind import Bundle
-    from fluid_render.plan.configmaps import ConfigMapKeys
-    from fluid_render.runtimes.protocol import Key, Order
+    from fluid_render.runtimes.protocol import Decided
     from fluid_render.validate import Spec
 
 
@@ -32,22 +31,22 @@ def dataset_folder(bundle: Bundle) -> str:
 
 @cache
 def templates_digest() -> str:
-    """The sha256 of every file the renderer reads (templates and scripts), names included."""
-    root = shipped("charts/alluxio")
+    """The sha256 of every file the renderer reads (the templates and scripts of every runtime
+    kind's chart), names included; charts are taken in name order, a byte apart."""
+    from fluid_render.runtimes.registry import CHARTS
+
     digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for number, chart in enumerate(CHARTS):
+        root = shipped(chart)
+        if number:  # a byte between charts: no file moves from one chart to the next unseen
+            digest.update(b"\1")
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
-def dataset_fingerprints(
-    bundles: Sequence[Bundle],
-    ports: Mapping[str, Mapping[str, int]],
-    orders: Mapping[Key, Order],
-    config_maps: ConfigMapKeys,
-    kubectl_image: str,
-) -> dict[str, str]:
+def dataset_fingerprints(bundles: Sequence[Bundle], decided: Decided) -> dict[str, str]:
     """`<namespace>/<name>` -> the sha256 hex of the inputs of that dataset's files."""
     from fluid_render.plan.ports import runtime_key
 
@@ -55,15 +54,15 @@ def dataset_fingerprints(
         [
             __version__,
             templates_digest(),
-            kubectl_image,
-            sorted(repr(item) for item in orders.items()),
-            sorted([list(key), sorted(keys)] for key, keys in config_maps.items()),
+            decided.kubectl_image,
+            sorted(repr(item) for item in decided.orders.items()),
+            sorted([list(key), sorted(keys)] for key, keys in decided.config_maps.items()),
         ]
     ).encode()
     fingerprints: dict[str, str] = {}
     for bundle in bundles:
         digest = hashlib.sha256(shared)
-        own_ports = ports.get(runtime_key(bundle.namespace, bundle.name), {})
+        own_ports = decided.ports.get(runtime_key(bundle.namespace, bundle.name), {})
         digest.update(json.dumps(sorted(own_ports.items())).encode())
         specs: list[Spec[Any]] = [bundle.dataset, bundle.runtime, *bundle.operations]
         for spec in specs:

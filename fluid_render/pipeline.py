@@ -17,7 +17,7 @@ from fluid_render.errors import BuildError, Position, Problem, fail_if
 from fluid_render.fingerprint import dataset_fingerprints, dataset_folder
 from fluid_render.load import Document
 from fluid_render.objects import MANAGED_BY
-from fluid_render.plan.configmaps import ConfigMapKeys, config_map_keys
+from fluid_render.plan.configmaps import config_map_keys
 from fluid_render.plan.placement import check_placement
 from fluid_render.plan.ports import Lock, PortRange, allocate, runtime_key
 from fluid_render.render import (
@@ -27,7 +27,7 @@ from fluid_render.render import (
     render_operation_access,
     scripts,
 )
-from fluid_render.runtimes.protocol import KUBECTL_IMAGE, Key, Order, PlanInputs
+from fluid_render.runtimes.protocol import KUBECTL_IMAGE, Decided, Key, Order, PlanInputs
 from fluid_render.runtimes.registry import RUNTIMES, runtime_of
 from fluid_render.validate import validate
 
@@ -70,11 +70,12 @@ def build(
     fail_if(check_placement(bundles))
     orders, warnings = _order_operations(bundles)
     config_maps = config_map_keys(validated.passthrough, namespace)
-    fingerprints = dataset_fingerprints(bundles, ports, orders, config_maps, kubectl_image)
+    decided = Decided(ports, orders, config_maps, kubectl_image)
+    fingerprints = dataset_fingerprints(bundles, decided)
     known = previous or {}
     fresh = [b for b in bundles if known.get(dataset_folder(b)) != fingerprints[dataset_folder(b)]]
     reused = frozenset(fingerprints) - {dataset_folder(b) for b in fresh}
-    manifests, problems, planned = _render_all(fresh, ports, orders, kubectl_image, config_maps)
+    manifests, problems, planned = _render_all(fresh, decided)
     if problems:
         raise BuildError(problems)
     manifests += _operation_access(bundles, orders)
@@ -139,10 +140,7 @@ PARALLEL_FROM = 200
 @dataclass(frozen=True)
 class _Work:
     bundles: Sequence[Bundle]
-    ports: Mapping[str, Mapping[str, int]]
-    orders: Mapping[Key, Order]
-    kubectl_image: str
-    config_maps: ConfigMapKeys
+    decided: Decided
 
 
 _work: _Work | None = None
@@ -159,12 +157,13 @@ def _render_range(start: int, end: int) -> Rendered:
     problems: list[Problem] = []
     values: list[tuple[str, Any]] = []
     for bundle in _work.bundles[start:end]:
+        decided = _work.decided
         inputs = PlanInputs(
-            ports=_work.ports.get(runtime_key(bundle.namespace, bundle.name), {}),
-            config_maps=_work.config_maps,
-            orders=_work.orders,
+            ports=decided.ports.get(runtime_key(bundle.namespace, bundle.name), {}),
+            config_maps=decided.config_maps,
+            orders=decided.orders,
             scripts=scripts(runtime_of(bundle).chart),
-            kubectl_image=_work.kubectl_image,
+            kubectl_image=decided.kubectl_image,
         )
         try:
             planned = runtime_of(bundle).plan(bundle, inputs)
@@ -177,17 +176,11 @@ def _render_range(start: int, end: int) -> Rendered:
     return manifests, problems, values
 
 
-def _render_all(
-    bundles: Sequence[Bundle],
-    ports: Mapping[str, Mapping[str, int]],
-    orders: Mapping[Key, Order],
-    kubectl_image: str,
-    config_maps: ConfigMapKeys,
-) -> Rendered:
+def _render_all(bundles: Sequence[Bundle], decided: Decided) -> Rendered:
     """Every bundle's manifests in bundle order; large builds use every core (forked workers
     inherit the compiled templates and the specs, and return plain text)."""
     global _work
-    _work = _Work(bundles, ports, orders, kubectl_image, config_maps)
+    _work = _Work(bundles, decided)
     try:
         workers = min(os.cpu_count() or 1, 8)
         if len(bundles) < PARALLEL_FROM or workers < 2 or "fork" not in get_all_start_methods():

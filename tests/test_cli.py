@@ -140,6 +140,21 @@ def test_orphans_and_duplicates_name_both_places(tmp_path: Path) -> None:
     assert "c.yaml:3:12: metadata.name: AlluxioRuntime default/lonely has no Dataset" in err
 
 
+def test_a_runtime_and_a_dataset_without_partner_are_both_named(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "r.yaml").write_text(pair("lonely").split("---\n")[1])
+    (folder / "d.yaml").write_text(pair("alone", "other").split("---\n")[0])
+    code, _, err = build(folder)
+    assert code == 1
+    assert [line.split("/s/", 1)[1] for line in err.splitlines() if "has no" in line] == [
+        "d.yaml:3:12: metadata.name: Dataset other/alone has no AlluxioRuntime of the same "
+        "namespace and name",
+        "r.yaml:3:12: metadata.name: AlluxioRuntime default/lonely has no Dataset of the same "
+        "namespace and name to bind to",
+    ]
+
+
 def test_tree_replaces_what_it_owns_and_keeps_the_rest(specs: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert build(specs, "-o", str(out))[0] == 0

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from fluid_render import credentials
-from fluid_render.api import API_VERSION, Quantity
-from fluid_render.credentials import ALLOW_ANNOTATION, CHECKED_FIELDS, Shape
+from fluid_render.api import API_VERSION, CHECKED_FIELDS, Quantity, Shape
+from fluid_render.credentials import ALLOW_ANNOTATION
 from fluid_render.errors import BuildError, Position, Problem, field_path
 from fluid_render.load import Document, parse_documents
 from fluid_render.validate import problems_of, validate

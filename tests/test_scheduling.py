@@ -32,6 +32,10 @@ from .conftest import GOLDEN
         (0, "0B"),
         (1023, "1023B"),
         (2 * 1024**4, "2TiB"),
+        # The last unit takes whatever is left, as go-units does: no unit past YiB.
+        (1024**8, "1YiB"),
+        (1024**9, "1024YiB"),
+        (1024**10, "1.049e+06YiB"),
     ],
 )
 def test_capacity_labels(amount: int, text: str) -> None:

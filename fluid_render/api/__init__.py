@@ -6,6 +6,7 @@ Python attributes are snake_case; the wire names are upstream's camelCase aliase
 
 from __future__ import annotations
 
+from . import alluxio, databackup, dataload, dataset
 from .alluxio import (
     AlluxioCompTemplateSpec,
     AlluxioFuseSpec,
@@ -70,6 +71,7 @@ from .dataset import (
     Runtime,
     SecretKeySelector,
 )
+from .fields import CheckedFields, DeprecatedFields, Shape
 
 KINDS: dict[str, type[ApiModel]] = {
     "Dataset": Dataset,
@@ -79,8 +81,27 @@ KINDS: dict[str, type[ApiModel]] = {
 }
 """The top-level model of each supported ``kind``."""
 
+CHECKED_FIELDS: dict[str, CheckedFields] = {
+    "Dataset": dataset.CHECKED_FIELDS,
+    "AlluxioRuntime": alluxio.CHECKED_FIELDS,
+    "DataLoad": dataload.CHECKED_FIELDS,
+    "DataBackup": databackup.CHECKED_FIELDS,
+}
+"""Per kind, the fields the credential policy scans (``fluid_render/credentials.py``)."""
+
+DEPRECATED_FIELDS: dict[str, DeprecatedFields] = {
+    "Dataset": dataset.DEPRECATED_FIELDS,
+    "AlluxioRuntime": alluxio.DEPRECATED_FIELDS,
+    "DataLoad": dataload.DEPRECATED_FIELDS,
+    "DataBackup": databackup.DEPRECATED_FIELDS,
+}
+"""Per kind, the fields of older upstream versions and what to write now
+(``fluid_render/deprecated.py``)."""
+
 __all__ = [
     "API_VERSION",
+    "CHECKED_FIELDS",
+    "DEPRECATED_FIELDS",
     "KINDS",
     "AccessMode",
     "Affinity",
@@ -91,6 +112,7 @@ __all__ = [
     "AlluxioRuntimeSpec",
     "ApiModel",
     "CacheableNodeAffinity",
+    "CheckedFields",
     "CleanCachePolicy",
     "Data",
     "DataBackup",
@@ -101,6 +123,7 @@ __all__ = [
     "DataRestoreLocation",
     "Dataset",
     "DatasetSpec",
+    "DeprecatedFields",
     "Dns1035ObjectMeta",
     "EncryptOption",
     "EncryptOptionSource",
@@ -133,6 +156,7 @@ __all__ = [
     "Runtime",
     "RuntimeManagement",
     "SecretKeySelector",
+    "Shape",
     "StringMap",
     "TargetDataset",
     "TargetPath",

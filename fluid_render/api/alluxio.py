@@ -32,6 +32,14 @@ from .common import (
     VolumeSource,
     rule_error,
 )
+from .fields import (
+    POD_METADATA,
+    RUN_AS_RENAMES,
+    CheckedFields,
+    DeprecatedFields,
+    Shape,
+    metadata_fields,
+)
 
 ALLUXIO_HIGH, ALLUXIO_LOW = "0.95", "0.7"
 """Alluxio's defaults of ``alluxio.worker.tieredstore.level<n>.watermark.{high,low}.ratio``,
@@ -225,3 +233,39 @@ class AlluxioRuntime(ApiModel):
     kind: Literal["AlluxioRuntime"]
     metadata: Dns1035ObjectMeta
     spec: AlluxioRuntimeSpec
+
+
+COMPONENTS = ("master", "jobMaster", "worker", "jobWorker", "apiGateway", "fuse")
+"""The components of an AlluxioRuntime's spec that carry properties, env and JVM options."""
+
+CHECKED_FIELDS: CheckedFields = [
+    (("spec", "properties"), Shape.SETTINGS),
+    (("spec", "jvmOptions"), Shape.ARGUMENTS),
+    *[(("spec", c, "properties"), Shape.SETTINGS) for c in COMPONENTS],
+    *[(("spec", c, "env"), Shape.SETTINGS) for c in (*COMPONENTS, "initUsers")],
+    *[(("spec", c, "jvmOptions"), Shape.ARGUMENTS) for c in COMPONENTS],
+    (("spec", "fuse", "args"), Shape.ARGUMENTS),
+    *metadata_fields(*POD_METADATA, *[("spec", c, "podMetadata") for c in COMPONENTS]),
+]
+"""Where an AlluxioRuntime may hold a credential (`fluid_render/credentials.py`)."""
+
+DEPRECATED_FIELDS: DeprecatedFields = {
+    ("spec", "fuse", "global"): (
+        "removed in Fluid v1.0.1, where global mode became the only one: FUSE runs on the "
+        "nodes that use the dataset; delete the field, and limit those nodes with "
+        "spec.fuse.nodeSelector if needed"
+    ),
+    ("spec", "dataReplicas"): (
+        "replaced in Fluid v0.1.0 by spec.data.replicas: write `data: {replicas: N}`"
+    ),
+    ("spec", "monitoring"): (
+        "replaced in Fluid v0.5.0 by spec.disablePrometheus; metrics are on by default: "
+        "delete the field, or write `disablePrometheus: true` to turn them off"
+    ),
+    ("spec", "metadataList"): (
+        "moved in Fluid v0.9.0 to the annotation data.fluid.io/metadataList: write the same "
+        "list there as JSON"
+    ),
+    **RUN_AS_RENAMES,
+}
+"""Fields of older AlluxioRuntime versions (`fluid_render/deprecated.py`)."""

@@ -15,6 +15,14 @@ from .common import (
     Pattern,
     User,
 )
+from .fields import (
+    RUN_AFTER_RENAMES,
+    RUN_AS_RENAMES,
+    CheckedFields,
+    DeprecatedFields,
+    Shape,
+    metadata_fields,
+)
 
 
 class DataBackupSpec(ApiModel):
@@ -40,3 +48,13 @@ class DataBackup(ApiModel):
     kind: Literal["DataBackup"]
     metadata: ObjectMeta
     spec: DataBackupSpec
+
+
+CHECKED_FIELDS: CheckedFields = [
+    (("spec", "backupPath"), Shape.URL),
+    *metadata_fields(("metadata",)),
+]
+"""Where a DataBackup may hold a credential (`fluid_render/credentials.py`)."""
+
+DEPRECATED_FIELDS: DeprecatedFields = {**RUN_AS_RENAMES, **RUN_AFTER_RENAMES}
+"""Fields of older DataBackup versions (`fluid_render/deprecated.py`)."""

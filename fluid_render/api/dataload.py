@@ -29,6 +29,14 @@ from .common import (
     Toleration,
     rule_error,
 )
+from .fields import (
+    POD_METADATA,
+    RUN_AFTER_RENAMES,
+    CheckedFields,
+    DeprecatedFields,
+    Shape,
+    metadata_fields,
+)
 
 DataLoadPolicy = Literal["Once", "Cron", "OnEvent"]
 
@@ -114,3 +122,13 @@ class DataLoad(ApiModel):
     kind: Literal["DataLoad"]
     metadata: ObjectMeta
     spec: DataLoadSpec
+
+
+CHECKED_FIELDS: CheckedFields = [
+    (("spec", "options"), Shape.SETTINGS),
+    *metadata_fields(*POD_METADATA),
+]
+"""Where a DataLoad may hold a credential (`fluid_render/credentials.py`)."""
+
+DEPRECATED_FIELDS: DeprecatedFields = RUN_AFTER_RENAMES
+"""Fields of older DataLoad versions (`fluid_render/deprecated.py`)."""

@@ -21,6 +21,7 @@ from .common import (
     User,
     rule_error,
 )
+from .fields import CheckedFields, DeprecatedFields, Shape, metadata_fields
 
 PlacementMode = Literal["Exclusive", "", "Shared"]
 """``""`` means Exclusive upstream."""
@@ -151,3 +152,21 @@ class Dataset(ApiModel):
     kind: Literal["Dataset"]
     metadata: Dns1035ObjectMeta
     spec: DatasetSpec
+
+
+CHECKED_FIELDS: CheckedFields = [
+    (("spec", "mounts", "*", "mountPoint"), Shape.URL),
+    (("spec", "mounts", "*", "options"), Shape.SETTINGS),
+    (("spec", "sharedOptions"), Shape.SETTINGS),
+    (("spec", "dataRestoreLocation", "path"), Shape.URL),
+    *metadata_fields(("metadata",)),
+]
+"""Where a Dataset may hold a credential (`fluid_render/credentials.py`)."""
+
+DEPRECATED_FIELDS: DeprecatedFields = {
+    ("spec", "exclusiveMode"): (
+        "replaced in Fluid v0.5.0 by spec.placement: write `placement: Exclusive` (true) or "
+        "`placement: Shared` (false)"
+    ),
+}
+"""Fields of older Dataset versions (`fluid_render/deprecated.py`)."""

@@ -13,8 +13,9 @@ from pathlib import PurePosixPath
 
 from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.load import Document
-from fluid_render.objects import KIND_ORDER
+from fluid_render.objects import kind_order
 from fluid_render.render import Manifest
+from fluid_render.runtimes.registry import RUNTIMES
 
 KUSTOMIZATION = "kustomization.yaml"
 CLUSTER_FOLDER = "_cluster"
@@ -30,7 +31,14 @@ def ordered(manifests: Iterable[Manifest]) -> list[Manifest]:
     """Namespace, dataset, install wave, kind, name: the same order whatever the input order."""
     return sorted(
         manifests,
-        key=lambda m: (m.namespace, m.dataset, m.wave, KIND_ORDER.get(m.kind, 99), m.kind, m.name),
+        key=lambda m: (
+            m.namespace,
+            m.dataset,
+            m.wave,
+            kind_order(m.kind, RUNTIMES),
+            m.kind,
+            m.name,
+        ),
     )
 
 

@@ -32,6 +32,18 @@ class Order:
 
 
 @dataclass(frozen=True)
+class Decided:
+    """What a build decides across all bundles before planning any: every runtime's host ports
+    (by `plan.ports.runtime_key`), the order of every data operation, the keys of copied
+    ConfigMaps and the image an operation waits with. A dataset's fingerprint covers it."""
+
+    ports: Mapping[str, Mapping[str, int]]
+    orders: Mapping[Key, Order]
+    config_maps: ConfigMapKeys
+    kubectl_image: str
+
+
+@dataclass(frozen=True)
 class PlanInputs:
     """What planning one bundle reads beside the bundle: decisions taken across all bundles."""
 
@@ -67,6 +79,29 @@ class InjectFacts:
     worker_affinity: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class HelmRole:
+    """A workload of a runtime whose pod template reads values in `build --format helm`
+    (`fluid_render/helmchart.py`): found by its kind and `role` label."""
+
+    kind: str  # StatefulSet, DaemonSet, ...
+    label: str  # its `metadata.labels.role`
+    name: str  # its section of values.yaml
+    container: str  # the container whose resources read `<name>.resources`
+    image: str  # the value every container's image reads (`image`, `<name>.image`)
+    replicas: bool = False  # spec.replicas reads `<name>.replicas`
+
+
+@dataclass(frozen=True)
+class HelmValues:
+    """The deploy-time values of a runtime's objects in a `--format helm` chart."""
+
+    roles: Sequence[HelmRole]
+    order: Sequence[str]  # the top-level values, in values.yaml's order
+    replicas: str  # the value the runtime resource's own spec.replicas reads
+    docs: Mapping[str, str]  # the comment above each value but a role's resources
+
+
 class Runtime(Protocol):
     """A runtime kind: the custom resource it compiles and how one bundle is planned."""
 
@@ -77,6 +112,10 @@ class Runtime(Protocol):
     @property
     def chart(self) -> str:
         """The shipped folder of its templates and scripts, e.g. `charts/alluxio`."""
+
+    @property
+    def helm(self) -> HelmValues:
+        """Which values of its objects a `--format helm` chart lets a deployment set."""
 
     @property
     def port_names(self) -> frozenset[str]:

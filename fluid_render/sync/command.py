@@ -7,8 +7,9 @@ import signal
 import socket
 import sys
 import uuid
+from collections.abc import Callable
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -17,10 +18,18 @@ if TYPE_CHECKING:
 
 
 DEFAULT_LEASE = "fluid-render-sync"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _identity() -> str:
     return f"{os.environ.get('POD_NAME') or socket.gethostname()}_{uuid.uuid4().hex[:8]}"
+
+
+def _seconds(flag: str, least: float, default: float, help_text: str) -> Callable[[F], F]:
+    """A duration in seconds of at least `least`, its default shown by --help."""
+    return click.option(
+        flag, type=click.FloatRange(min=least), default=default, show_default=True, help=help_text
+    )
 
 
 @click.command()
@@ -39,27 +48,9 @@ def _identity() -> str:
     is_flag=True,
     help="Print the patches as JSON lines instead of sending them; no Lease either.",
 )
-@click.option(
-    "--resync",
-    type=click.FloatRange(min=1),
-    default=20.0,
-    show_default=True,
-    help="Seconds between full passes (with 20% jitter).",
-)
-@click.option(
-    "--master-timeout",
-    type=click.FloatRange(min=0.1),
-    default=5.0,
-    show_default=True,
-    help="Seconds to wait for an Alluxio master's answer.",
-)
-@click.option(
-    "--request-timeout",
-    type=click.FloatRange(min=1),
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait for the API server.",
-)
+@_seconds("--resync", 1, 20.0, "Seconds between full passes (with 20% jitter).")
+@_seconds("--master-timeout", 0.1, 5.0, "Seconds to wait for an Alluxio master's answer.")
+@_seconds("--request-timeout", 1, 30.0, "Seconds to wait for the API server.")
 @click.option(
     "--health-port",
     type=click.IntRange(0, 65535),

@@ -3,7 +3,7 @@ data operations (the templates and scripts stay in charts/alluxio, the layout us
 
 from __future__ import annotations
 
-from fluid_render.objects import ObjectGroup, Placed, row
+from fluid_render.objects import ObjectGroup, Placed, row, runtime_row
 from fluid_render.runtimes.alluxio.jobs import Operation
 from fluid_render.runtimes.alluxio.values import Values
 
@@ -15,7 +15,7 @@ def runtime_objects(values: Values) -> ObjectGroup:
     """The objects one Dataset + AlluxioRuntime consists of."""
     objects = [
         Placed(row("dataset.yaml.j2", "Dataset"), values.name),
-        Placed(row("alluxioruntime.yaml.j2", "AlluxioRuntime"), values.name),
+        Placed(runtime_row("AlluxioRuntime"), values.name),
         Placed(row("config.yaml.j2", "ConfigMap"), values.config_name),
         Placed(row("mount-config.yaml.j2", "ConfigMap"), values.mount_config_name),
         Placed(row("sync-plan.yaml.j2", "ConfigMap"), values.sync_plan_name),

@@ -11,6 +11,7 @@ from fluid_render.errors import Problem
 from fluid_render.plan.nodelabels import plan_operation, with_operations
 from fluid_render.plan.ports import PortNeeds
 from fluid_render.runtimes.alluxio.chart import CHART, operation_objects, runtime_objects
+from fluid_render.runtimes.alluxio.helm import HELM
 from fluid_render.runtimes.alluxio.jobs import Operation
 from fluid_render.runtimes.alluxio.operations import plan_operations
 from fluid_render.runtimes.alluxio.ordering import order_operations
@@ -24,6 +25,7 @@ from fluid_render.validate import Spec
 class Alluxio:
     kind = "AlluxioRuntime"
     chart = CHART
+    helm = HELM
     port_names = frozenset(name for name, *_ in PORTS)
 
     def order_operations(
