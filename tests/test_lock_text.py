@@ -15,9 +15,11 @@ from fluid_render.runtimes.registry import PORT_NAMES
 _LABEL = st.from_regex(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?", fullmatch=True)
 _NAME = st.from_regex(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?", fullmatch=True)
 _KEYS = st.builds(lambda ns, name: f"{ns}/{name}", _LABEL, _NAME) | st.sampled_from(
-    ["on/off", "yes/no", "y/n", "null/x", "0/e1", "1e3/a"]
+    ["on/off", "yes/no", "y/n", "null/x", "0/e1", "1e3/a", "a.b/C.d"]
 )
-_PORT_NAMES = st.sampled_from(sorted(PORT_NAMES)) | st.sampled_from(["on", "null", "y", "9"])
+_PORT_NAMES = st.sampled_from(sorted(PORT_NAMES)) | st.sampled_from(
+    ["on", "null", "y", "9", "No", "a.b", "x_y", ".x"]
+)
 _LOCKS = st.dictionaries(
     _KEYS, st.dictionaries(_PORT_NAMES, st.integers(1, 65535), max_size=4), max_size=6
 )
@@ -60,7 +62,7 @@ def test_a_written_lock_reads_back_as_the_positioned_reader_reads_it(
 
 @given(st.integers(0, 2000), st.text(st.sampled_from(" :-{}\n#x0a/1"), max_size=4))
 def test_an_edited_lock_reads_as_the_positioned_reader_reads_it(at: int, insert: str) -> None:
-    text = render_lock(Lock({"team-a/demo": {"master-rpc": 20000}, "b/x": {}}))
+    text = render_lock(Lock({"team-a/demo": {"master.rpc": 20000, "worker.rpc": 20001}, "b/x": {}}))
     edited = text[: len(HEADER) + at] + insert + text[len(HEADER) + at :]
     slow = _positioned(edited)
     try:

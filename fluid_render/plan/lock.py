@@ -72,12 +72,12 @@ def render_lock(lock: Lock) -> str:
 # Names YAML writes unquoted as simple keys: a letter first (no number, null or timestamp can
 # start with one), no indicator, shorter than PyYAML's 128-character simple-key bound, and
 # not one of YAML 1.1's booleans or null.
-_PLAIN_NAME = re.compile(r"[a-z][-a-z0-9]{0,62}(?:/[a-z][-a-z0-9]{0,62})?")
+_PLAIN_NAME = re.compile(r"[A-Za-z][-.A-Za-z0-9]{0,62}(?:/[A-Za-z][-.A-Za-z0-9]{0,62})?")
 _WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
 
 
 def _plain(name: str) -> bool:
-    return _PLAIN_NAME.fullmatch(name) is not None and name not in _WORDS
+    return _PLAIN_NAME.fullmatch(name) is not None and name.lower() not in _WORDS
 
 
 def _write(runtimes: dict[str, dict[str, int]]) -> str:
@@ -96,7 +96,7 @@ def _write(runtimes: dict[str, dict[str, int]]) -> str:
     return "\n".join(lines)
 
 
-_PORT_LINE = re.compile(r"    ([a-z][-a-z0-9]*): ([1-9][0-9]{0,4})")
+_PORT_LINE = re.compile(r"    ([A-Za-z][-.A-Za-z0-9]*): ([1-9][0-9]{0,4})")
 
 
 def _read_canonical(text: str, port_names: frozenset[str]) -> Lock | None:
