@@ -25,7 +25,7 @@ from jinja2 import (
 from jinja2.bccache import Bucket
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.nodes import Expr
-from jinja2.runtime import Context
+from jinja2.runtime import Context, new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -81,23 +81,37 @@ class _Generator(CodeGenerator):
 
 
 class _Template(Template):
-    """A template whose module `{% import "_helpers.j2" as h %}` reuses at every render.
+    """A template that reads its globals from a plain dict taken once.
 
-    Jinja2 builds a fresh module when the importing template has globals this one lacks; it
-    asks by comparing a set with a view of a ChainMap, which cost a tenth of a millisecond per
-    import (`jinja2/environment.py` `Template._get_default_module`). The names of this
-    template's globals are taken once here: the environment's globals are all set before any
-    template loads (`environment` below).
+    Jinja2 keeps a template's globals as a ChainMap over the environment's, and iterates it
+    twice in every render (`jinja2/runtime.py` `new_context`) and once more in every
+    `{% import "_helpers.j2" as h %}` (`jinja2/environment.py` `Template._get_default_module`,
+    which compares it with the importing template's globals to decide whether to rebuild the
+    helpers' module). Iterating a ChainMap is slow; a snapshot is exact here because the
+    environment's globals are all set before any template loads (`environment` below).
     """
 
-    _global_names: frozenset[str] | None = None
+    _flat_globals: dict[str, Any] | None = None
+
+    def _globals_once(self) -> dict[str, Any]:
+        if self._flat_globals is None:
+            self._flat_globals = dict(self.globals)
+        return self._flat_globals
+
+    def new_context(
+        self,
+        vars: dict[str, Any] | None = None,
+        shared: bool = False,
+        locals: Mapping[str, Any] | None = None,
+    ) -> Context:
+        return new_context(
+            self.environment, self.name, self.blocks, vars, shared, self._globals_once(), locals
+        )
 
     def _get_default_module(self, ctx: Context | None = None) -> Any:
-        if ctx is None:
+        if ctx is None or not ctx.globals_keys - self._globals_once().keys():
             return super()._get_default_module()
-        if self._global_names is None:
-            self._global_names = frozenset(self.globals)
-        return super()._get_default_module(ctx if ctx.globals_keys - self._global_names else None)
+        return super()._get_default_module(ctx)
 
 
 _METHODS = (types.MethodType, types.BuiltinMethodType)
@@ -183,7 +197,7 @@ def environment(chart: str) -> ImmutableSandboxedEnvironment:
     env.filters["yaml"] = to_yaml
     env.filters["block"] = block
     env.filters["combine"] = _combine
-    env.filters["chomp"] = lambda text: Markup(text.rstrip("\n"))
+    env.filters["chomp"] = _chomp
     env.filters["merge_metadata"] = _with_annotations
     env.globals["merge"] = _merge_sorted
     env.globals["scripts"] = scripts(chart)
@@ -195,6 +209,12 @@ def scripts(chart: str) -> dict[str, str]:
     """A chart's shell scripts, read as plain text (bash's `${#x}` is not Jinja syntax)."""
     folder = shipped(chart) / "scripts"
     return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.sh"))}
+
+
+def _chomp(text: str) -> Markup:
+    """A macro's text without its last line break: the same characters as Markup's own
+    `rstrip`, without its escaping wrapper (a macro's text is Markup already)."""
+    return str.__new__(Markup, str.rstrip(text, "\n"))
 
 
 def _combine(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
