@@ -6,7 +6,9 @@ plugin snapshots it; one function, so the four can never disagree about what a b
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,7 +76,28 @@ def render_project(
 ) -> Output:
     """Load, build and (with `inject`) mutate the copied documents; raises BuildError.
     Datasets whose files `previous` (the tree being rebuilt) holds already are not rendered."""
+    with _no_cycle_collection():
+        return _render_project(inputs, options, previous)
 
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused while a build runs (and in its forked workers).
+
+    A build allocates millions of objects and frees them by reference counting; the collector
+    still walked the growing heap again and again, about a fifth of a 1000-dataset build's
+    CPU time, for no memory back (the peak stayed the same). It runs again afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _render_project(inputs: Sequence[str], options: Options, previous: Previous | None) -> Output:
     found = read_lock(options.lock_path)
     old_lock = found.text
     result = build(
