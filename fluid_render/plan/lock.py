@@ -24,7 +24,7 @@ Port = Annotated[int, Field(strict=True, ge=1, le=65535)]
 
 
 class _LockFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     version: Annotated[int, Field(strict=True, ge=1, le=1)]
     runtimes: dict[str, dict[str, Port]]
