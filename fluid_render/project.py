@@ -109,6 +109,7 @@ def _render_project(inputs: Sequence[str], options: Options, previous: Previous 
         passthrough=options.passthrough,
         kubectl_image=options.kubectl_image,
         previous=previous.fingerprints if previous is not None else None,
+        keep_values=options.passthrough,  # read only for copied documents, below
     )
     copied = result.passthrough
     warnings = list(result.warnings)
