@@ -69,8 +69,9 @@ class _Generator(CodeGenerator):
 
     `_finalize` passes only Markup, which `escape` returns unchanged, and the digits and
     `true`/`false` of numbers and booleans, which it leaves alone too: the call changed no
-    byte, and it was a tenth of the render time. Autoescaping stays on for everything else
-    (macros still return Markup, constants are still escaped at compile time).
+    byte and cost two Python calls and a new Markup per printed value. Autoescaping stays on
+    for everything else (macros still return Markup, constants are still escaped at compile
+    time).
     """
 
     def _output_child_pre(self, node: Expr, frame: Frame, finalize: Any) -> None:
