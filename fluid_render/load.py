@@ -47,6 +47,57 @@ class _Loader(yaml.CSafeLoader):
             raise yaml.constructor.ConstructorError(None, None, message, node.start_mark) from None
 
 
+_STR, _MAP, _SEQ = (f"tag:yaml.org,2002:{name}" for name in ("str", "map", "seq"))
+_SCALARS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "binary")
+)
+"""The tags whose PyYAML constructors build a scalar in one call (not a generator)."""
+
+
+class _UnusualError(Exception):
+    """A document `_construct` leaves to PyYAML's constructor."""
+
+
+def _construct(loader: _Loader, root: yaml.Node) -> Any:
+    """The document's data as `loader.construct_document` makes it, built directly for plain
+    mappings, sequences and scalars (PyYAML's constructor costs a generator and a wrapped call
+    per node). Aliases, merge keys, other tags and any value that fails go the standard way,
+    which builds shared objects and reports the errors."""
+    seen: set[int] = set()
+    scalars = {tag: loader.yaml_constructors[tag] for tag in _SCALARS}
+
+    def build(node: yaml.Node) -> Any:
+        if id(node) in seen:
+            raise _UnusualError
+        seen.add(id(node))
+        if type(node) is yaml.ScalarNode:
+            if node.tag == _STR:
+                return node.value
+            make = scalars.get(node.tag)
+            if make is None:
+                raise _UnusualError
+            try:
+                return make(loader, node)
+            except Exception:
+                raise _UnusualError from None
+        if type(node) is yaml.MappingNode and node.tag == _MAP:
+            mapping = {}
+            for key, value in node.value:
+                if type(key) is not yaml.ScalarNode or key.tag not in scalars:
+                    raise _UnusualError  # also `<<` merges and `=` keys, which PyYAML rewrites
+                mapping[build(key)] = build(value)
+            return mapping
+        if type(node) is yaml.SequenceNode and node.tag == _SEQ:
+            return [build(item) for item in node.value]
+        raise _UnusualError
+
+    try:
+        return build(root)
+    except _UnusualError:
+        return loader.construct_document(root)
+
+
 @dataclass(frozen=True)
 class Document:
     """One YAML document of an input file with the position of each of its keys and items."""
@@ -206,7 +257,7 @@ def parse_documents(text: str, source: str, budget: Budget | None = None) -> lis
             check_document(node, source, budget)
             positions: dict[YamlPath, Position] = {}
             _index(node, (), source, positions, problems)
-            data = loader.construct_document(node)
+            data = _construct(loader, node)
             if data is None:
                 continue
             if not isinstance(data, dict):

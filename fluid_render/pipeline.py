@@ -43,7 +43,8 @@ class Build:
     reused: frozenset[str] = frozenset()
     """Datasets not rendered: their fingerprint is the one `previous` gave."""
     planned: Sequence[tuple[str, Any]] = ()
-    """(runtime kind, the values its `plan` returned) of each rendered bundle, in bundle order."""
+    """(runtime kind, the values its `plan` returned) of each rendered bundle, in bundle order;
+    empty for a build called with `keep_values=False`."""
 
 
 def build(
@@ -56,11 +57,13 @@ def build(
     passthrough: bool = False,
     kubectl_image: str = KUBECTL_IMAGE,
     previous: Mapping[str, str] | None = None,
+    keep_values: bool = True,
 ) -> Build:
     """Validate, bind, plan and render; every stage reports all of its problems at once.
 
     Datasets whose fingerprint `previous` already holds (their files are on disk) are not
-    planned or rendered again."""
+    planned or rendered again. `keep_values=False` drops the planned values once rendered (a
+    third of a large build's memory, sent back from every worker) when no one reads them."""
     validated = validate(documents, namespace, passthrough)
     bundles = bind(validated.specs, RUNTIMES.keys())
     needs = [runtime_of(b).port_needs(b.runtime) for b in bundles]
@@ -75,7 +78,7 @@ def build(
     known = previous or {}
     fresh = [b for b in bundles if known.get(dataset_folder(b)) != fingerprints[dataset_folder(b)]]
     reused = frozenset(fingerprints) - {dataset_folder(b) for b in fresh}
-    manifests, problems, planned = _render_all(fresh, decided)
+    manifests, problems, planned = _render_all(fresh, decided, keep_values)
     if problems:
         raise BuildError(problems)
     manifests += _operation_access(bundles, orders)
@@ -135,12 +138,15 @@ def _operation_access(bundles: Sequence[Bundle], orders: Mapping[Key, Order]) ->
 
 # Below this many datasets a second process costs more (fork, result transfer) than it saves.
 PARALLEL_FROM = 200
+CHUNK = 50
+"""Bundles per task of a worker: results come back in pieces of this size, not one per worker."""
 
 
 @dataclass(frozen=True)
 class _Work:
     bundles: Sequence[Bundle]
     decided: Decided
+    keep_values: bool
 
 
 _work: _Work | None = None
@@ -170,27 +176,28 @@ def _render_range(start: int, end: int) -> Rendered:
         except BuildError as error:
             problems += error.problems
             continue
-        values.append((bundle.runtime.kind, planned.values))
+        if _work.keep_values:
+            values.append((bundle.runtime.kind, planned.values))
         for group in planned.groups:
             manifests += render_group(group)
     return manifests, problems, values
 
 
-def _render_all(bundles: Sequence[Bundle], decided: Decided) -> Rendered:
+def _render_all(bundles: Sequence[Bundle], decided: Decided, keep_values: bool) -> Rendered:
     """Every bundle's manifests in bundle order; large builds use every core (forked workers
     inherit the compiled templates and the specs, and return plain text)."""
     global _work
-    _work = _Work(bundles, decided)
+    _work = _Work(bundles, decided, keep_values)
     try:
         workers = min(os.cpu_count() or 1, 8)
         if len(bundles) < PARALLEL_FROM or workers < 2 or "fork" not in get_all_start_methods():
             return _render_range(0, len(bundles))
         for runtime in RUNTIMES.values():
             environment(runtime.chart)  # compile the templates once, before forking
-        step = -(-len(bundles) // workers)
+        step = min(-(-len(bundles) // workers), CHUNK)
         ranges = [(i, min(i + step, len(bundles))) for i in range(0, len(bundles), step)]
-        with worker_pool(len(ranges)) as pool:
-            parts = pool.starmap(_render_range, ranges)
+        with worker_pool(min(workers, len(ranges))) as pool:
+            parts = pool.starmap(_render_range, ranges, chunksize=1)
         return (
             [m for part, _, _ in parts for m in part],
             [p for _, part, _ in parts for p in part],

@@ -6,7 +6,9 @@ plugin snapshots it; one function, so the four can never disagree about what a b
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,7 +76,30 @@ def render_project(
 ) -> Output:
     """Load, build and (with `inject`) mutate the copied documents; raises BuildError.
     Datasets whose files `previous` (the tree being rebuilt) holds already are not rendered."""
+    with _fewer_cycle_collections():
+        return _render_project(inputs, options, previous)
 
+
+@contextmanager
+def _fewer_cycle_collections() -> Iterator[None]:
+    """Python's cycle collector, less eager while a build runs (and in its forked workers).
+
+    A build allocates millions of objects and frees nearly all of them by reference counting;
+    with the default thresholds (a collection every 700 allocations, the whole heap every 100
+    of those) the collector walked the growing heap again and again, about a fifth of a
+    1000-dataset build's CPU time. A young collection every 10 000 allocations instead of 700
+    takes most of that back and still frees the cycles a build leaves (paused altogether, the
+    peak grew by a fifth). The thresholds are restored afterwards.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(10_000, 10, 10)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _render_project(inputs: Sequence[str], options: Options, previous: Previous | None) -> Output:
     found = read_lock(options.lock_path)
     old_lock = found.text
     result = build(
@@ -86,6 +111,7 @@ def render_project(
         passthrough=options.passthrough,
         kubectl_image=options.kubectl_image,
         previous=previous.fingerprints if previous is not None else None,
+        keep_values=options.passthrough,  # read only for copied documents, below
     )
     copied = result.passthrough
     warnings = list(result.warnings)

@@ -140,6 +140,22 @@ def test_small_aliases_load_as_their_anchors(shared: list[Any], uses: list[int])
     assert MAX_NODES - budget.nodes == expanded_nodes(data)
 
 
+class _WrittenOut(yaml.SafeDumper):
+    """Writes every use of a shared object out in full, without anchors and aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+@given(SHARED, st.integers(1, 3))
+def test_an_alias_costs_what_its_copy_written_out_costs(shared: Any, uses: int) -> None:
+    data = {"all": [shared] * uses, "kind": "K"}
+    with_aliases, written_out = Budget(), Budget()
+    parse_documents(yaml.safe_dump(data), "a", with_aliases)
+    parse_documents(yaml.dump(data, Dumper=_WrittenOut), "b", written_out)
+    assert (with_aliases.nodes, with_aliases.chars) == (written_out.nodes, written_out.chars)
+
+
 def expanded_nodes(value: Any) -> int:
     if isinstance(value, dict):
         return 1 + sum(expanded_nodes(k) + expanded_nodes(v) for k, v in value.items())

@@ -109,6 +109,24 @@ def test_any_text_loads_or_is_a_positioned_error(text: str) -> None:
 
 
 @given(st.lists(st.one_of(YAML_PIECES, st.text(max_size=6)), max_size=30).map("".join))
+def test_loaded_data_is_what_pyyamls_constructor_builds(text: str) -> None:
+    """The direct construction of plain documents gives PyYAML's own data (NaN compared by
+    repr), and every other document is built by PyYAML itself."""
+    try:
+        documents = parse_documents(text, "f")
+    except BuildError:
+        return
+    expected = [d for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d is not None]
+    assert repr([d.data for d in documents]) == repr(expected)
+
+
+def test_aliases_still_share_their_anchors_object() -> None:
+    [doc] = parse_documents("a: &x {k: [1, 2]}\nb: *x\nc: {<<: *x, j: 0x1f}\n", "f")
+    assert doc.data["b"] is doc.data["a"]
+    assert doc.data["c"] == {"k": [1, 2], "j": 31}
+
+
+@given(st.lists(st.one_of(YAML_PIECES, st.text(max_size=6)), max_size=30).map("".join))
 def test_inject_reads_any_text_or_reports_positioned_problems(text: str) -> None:
     """The same for ruamel's round-trip reader, which `inject` edits files with."""
     try:

@@ -760,3 +760,41 @@ def test_mount_point_and_option_values_are_positioned_errors(tmp_path: Path) -> 
         f"error: {where}:6:7: spec.mounts[0]: k: the root mount's options become JVM options, "
         "which cannot hold white space; give the mount a name to mount it below /"
     ]
+
+
+def test_parallel_render_in_small_pieces_without_the_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Workers send results back in pieces of CHUNK bundles, in order, on at most one process a
+    core; `keep_values=False` sends no planned values back and renders the same manifests."""
+    from fluid_render.load import parse_documents
+    from fluid_render.plan.ports import Lock, PortRange
+
+    documents = parse_documents(_many(7), "specs.yaml")
+
+    def once(keep_values: bool) -> pipeline.Build:
+        return pipeline.build(
+            documents,
+            lock=Lock(),
+            lock_source="l",
+            port_range=PortRange(20000, 25000),
+            keep_values=keep_values,
+        )
+
+    sequential = once(True)
+    pools: list[int] = []
+    real_pool = pipeline.worker_pool
+
+    def counting_pool(processes: int) -> Any:
+        pools.append(processes)
+        return real_pool(processes)
+
+    monkeypatch.setattr(pipeline, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(pipeline, "CHUNK", 1)
+    monkeypatch.setattr(pipeline, "worker_pool", counting_pool)
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    lean = once(False)
+    assert pools == [2]
+    assert list(lean.planned) == []
+    assert lean.manifests == sequential.manifests
+    assert len(sequential.planned) == 7

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fluid_render.errors import BuildError, Position, Problem
+from fluid_render.limits import MAX_NODES
 from fluid_render.load import parse_documents
 from fluid_render.plan.ports import Lock
 from fluid_render.validate import problems_of
@@ -23,7 +24,7 @@ Port = Annotated[int, Field(strict=True, ge=1, le=65535)]
 
 
 class _LockFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     version: Annotated[int, Field(strict=True, ge=1, le=1)]
     runtimes: dict[str, dict[str, Port]]
@@ -32,6 +33,9 @@ class _LockFile(BaseModel):
 def parse_lock(text: str, source: str, port_names: frozenset[str]) -> Lock:
     """Read a lock file; anything malformed is a positioned error, never silently regenerated.
     `port_names`: every port name the runtime kinds know."""
+    canonical = _read_canonical(text, port_names)
+    if canonical is not None:
+        return canonical
     documents = parse_documents(text, source)
     if not documents:
         return Lock()
@@ -55,11 +59,66 @@ def parse_lock(text: str, source: str, port_names: frozenset[str]) -> Lock:
 
 
 def render_lock(lock: Lock) -> str:
-    body = {
-        "version": 1,
-        "runtimes": {key: dict(sorted(p.items())) for key, p in lock.runtimes.items()},
-    }
+    """The lock's text: what `yaml.dump` writes, sorted, after the header."""
+    runtimes = {key: dict(sorted(p.items())) for key, p in sorted(lock.runtimes.items())}
+    if all(_plain(key) and all(map(_plain, p)) for key, p in runtimes.items()) and all(
+        type(port) is int for p in runtimes.values() for port in p.values()
+    ):
+        return HEADER + _write(runtimes)
+    body = {"version": 1, "runtimes": runtimes}
     return HEADER + yaml.dump(body, Dumper=yaml.CSafeDumper, sort_keys=True, width=1000)
+
+
+# Names YAML writes unquoted as simple keys: a letter first (no number, null or timestamp can
+# start with one), no indicator, shorter than PyYAML's 128-character simple-key bound, and
+# not one of YAML 1.1's booleans or null.
+_PLAIN_NAME = re.compile(r"[A-Za-z][-.A-Za-z0-9]{0,62}(?:/[A-Za-z][-.A-Za-z0-9]{0,62})?")
+_WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
+
+
+def _plain(name: str) -> bool:
+    return _PLAIN_NAME.fullmatch(name) is not None and name.lower() not in _WORDS
+
+
+def _write(runtimes: dict[str, dict[str, int]]) -> str:
+    """`yaml.dump`'s bytes for plain names and int ports, without its Python representer
+    (a tenth of a second for a thousand runtimes)."""
+    if not runtimes:
+        return "runtimes: {}\nversion: 1\n"
+    lines = ["runtimes:"]
+    for key, ports in runtimes.items():
+        if not ports:
+            lines.append(f"  {key}: {{}}")
+            continue
+        lines.append(f"  {key}:")
+        lines.extend(f"    {name}: {port}" for name, port in ports.items())
+    lines.append("version: 1\n")
+    return "\n".join(lines)
+
+
+_PORT_LINE = re.compile(r"    ([A-Za-z][-.A-Za-z0-9]*): ([1-9][0-9]{0,4})")
+
+
+def _read_canonical(text: str, port_names: frozenset[str]) -> Lock | None:
+    """A valid lock exactly as `render_lock` writes it, read without the positioned parser;
+    None for any other text (the full reader then accepts it or says where it is wrong).
+
+    Each line holds at most two nodes, so a text of fewer than MAX_NODES / 2 lines is within
+    every limit `fluid_render.limits` checks; the text must render back to itself."""
+    if not text.startswith(HEADER) or text.count("\n") * 2 >= MAX_NODES:
+        return None
+    runtimes: dict[str, dict[str, int]] = {}
+    ports: dict[str, int] = {}
+    for line in text[len(HEADER) :].split("\n")[1:-2]:
+        port = _PORT_LINE.fullmatch(line)
+        if port is not None and port.group(1) in port_names and int(port.group(2)) <= 65535:
+            ports[port.group(1)] = int(port.group(2))
+        elif line.startswith("  ") and line.endswith(":") and _RUNTIME_KEY.fullmatch(line[2:-1]):
+            ports = runtimes[line[2:-1]] = {}
+        else:
+            return None
+    lock = Lock(runtimes)
+    return lock if render_lock(lock) == text else None
 
 
 def _problem(source: str, message: str, where: Position | None = None) -> Problem:

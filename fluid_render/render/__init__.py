@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -18,9 +19,13 @@ from jinja2 import (
     FileSystemBytecodeCache,
     FileSystemLoader,
     StrictUndefined,
+    Template,
     TemplateError,
 )
 from jinja2.bccache import Bucket
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.nodes import Expr
+from jinja2.runtime import Context, new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -59,8 +64,66 @@ def _finalize(value: Any) -> Any:
     raise TemplateError(f"unquoted value {value!r}: pass it through the `q` or `yaml` filter")
 
 
+class _Generator(CodeGenerator):
+    """Jinja2's code generator, without `escape()` around what `finalize` lets through.
+
+    `_finalize` passes only Markup, which `escape` returns unchanged, and the digits and
+    `true`/`false` of numbers and booleans, which it leaves alone too: the call changed no
+    byte and cost two Python calls and a new Markup per printed value. Autoescaping stays on
+    for everything else (macros still return Markup, constants are still escaped at compile
+    time).
+    """
+
+    def _output_child_pre(self, node: Expr, frame: Frame, finalize: Any) -> None:
+        if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile and finalize.src:
+            self.write("(" + finalize.src)
+        else:
+            super()._output_child_pre(node, frame, finalize)
+
+
+class _Template(Template):
+    """A template that reads its globals from a plain dict taken once.
+
+    Jinja2 keeps a template's globals as a ChainMap over the environment's, and iterates it
+    twice in every render (`jinja2/runtime.py` `new_context`) and once more in every
+    `{% import "_helpers.j2" as h %}` (`jinja2/environment.py` `Template._get_default_module`,
+    which compares it with the importing template's globals to decide whether to rebuild the
+    helpers' module). Iterating a ChainMap is slow; a snapshot is exact here because the
+    environment's globals are all set before any template loads (`environment` below).
+    """
+
+    _flat_globals: dict[str, Any] | None = None
+
+    def _globals_once(self) -> dict[str, Any]:
+        if self._flat_globals is None:
+            self._flat_globals = dict(self.globals)
+        return self._flat_globals
+
+    def new_context(
+        self,
+        vars: dict[str, Any] | None = None,
+        shared: bool = False,
+        locals: Mapping[str, Any] | None = None,
+    ) -> Context:
+        return new_context(
+            self.environment, self.name, self.blocks, vars, shared, self._globals_once(), locals
+        )
+
+    def _get_default_module(self, ctx: Context | None = None) -> Any:
+        if ctx is None or not ctx.globals_keys - self._globals_once().keys():
+            return super()._get_default_module()
+        return super()._get_default_module(ctx)
+
+
+_METHODS = (types.MethodType, types.BuiltinMethodType)
+"""The values `wrap_str_format` may wrap (neither type can be subclassed)."""
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
     """The immutable sandbox, remembering its verdicts: they depend on type and name only."""
+
+    code_generator_class = _Generator
+    template_class = _Template
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -73,6 +136,18 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             verdict = self._verdicts[key] = super().is_safe_attribute(obj, attr, value)
         return verdict
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """`x.name` in a template: an attribute already judged safe for this type, which is not
+        a method `wrap_str_format` would wrap, is returned at once; the rest as the sandbox
+        does it (`jinja2/sandbox.py` `SandboxedEnvironment.getattr`)."""
+        try:
+            value = getattr(obj, attribute)
+        except AttributeError:
+            return super().getattr(obj, attribute)
+        if type(value) not in _METHODS and self._verdicts.get((type(obj), attribute)):
+            return value
+        return super().getattr(obj, attribute)
+
 
 class _TemplateCache(FileSystemBytecodeCache):
     """Compiled templates kept between runs (like __pycache__): compiling costs 45 ms a run."""
@@ -84,11 +159,14 @@ class _TemplateCache(FileSystemBytecodeCache):
     def get_bucket(
         self, environment: Environment, name: str, filename: str | None, source: str
     ) -> Bucket:
-        """Keyed by the source as compiled (after the extensions' preprocessing), so a change of
-        an extension never serves code compiled by the old one."""
-        return super().get_bucket(
-            environment, name, filename, environment.preprocess(source, name, filename)
-        )
+        """Keyed by the source as compiled (after the extensions' preprocessing) and by the
+        code generator, so a change of either never serves code compiled by the old one."""
+        compiled = environment.preprocess(source, name, filename)
+        return super().get_bucket(environment, name, filename, compiled + _GENERATOR_TAG)
+
+
+_GENERATOR_TAG = "\n{# code generator: finalize without escape #}"
+"""Part of the cache key only: code compiled by Jinja2's own generator is not reused."""
 
 
 def _template_cache() -> _TemplateCache | None:
@@ -119,8 +197,7 @@ def environment(chart: str) -> ImmutableSandboxedEnvironment:
     env.filters["q"] = quote
     env.filters["yaml"] = to_yaml
     env.filters["block"] = block
-    env.filters["combine"] = _combine
-    env.filters["chomp"] = lambda text: Markup(text.rstrip("\n"))
+    env.filters["chomp"] = _chomp
     env.filters["merge_metadata"] = _with_annotations
     env.globals["merge"] = _merge_sorted
     env.globals["scripts"] = scripts(chart)
@@ -134,8 +211,10 @@ def scripts(chart: str) -> dict[str, str]:
     return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.sh"))}
 
 
-def _combine(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    return {**base, **extra}
+def _chomp(text: str) -> Markup:
+    """A macro's text without its last line break: the same characters as Markup's own
+    `rstrip`, without its escaping wrapper (a macro's text is Markup already)."""
+    return str.__new__(Markup, str.rstrip(text, "\n"))
 
 
 def _merge_sorted(*maps: Mapping[str, str]) -> dict[str, str]:

@@ -67,7 +67,7 @@ def _string(value: str) -> str:
 
 def quote(value: Any) -> YamlText:
     """The template filter `q`."""
-    return YamlText(scalar(value))
+    return _new(YamlText, _string(value) if type(value) is str else scalar(value))
 
 
 @lru_cache(maxsize=256)
@@ -96,40 +96,46 @@ def to_yaml(value: Any, indent: int) -> YamlText:
     no meaning.
     Plain dicts, lists and tuples only: exact type checks keep this hot path fast.
     """
-    if type(value) in _CONTAINERS:
+    kind = type(value)
+    if kind in _CONTAINERS:
         if value:
             lines: list[str] = []
             _lines(value, indent, lines)
-            return YamlText("\n" + "\n".join(lines))
-        return YamlText(" {}" if type(value) is dict else " []")
-    return YamlText(" " + scalar(value))
+            return _new(YamlText, "\n" + "\n".join(lines))
+        return _new(YamlText, " {}" if kind is dict else " []")
+    return _new(YamlText, " " + (_string(value) if kind is str else scalar(value)))
 
 
 _CONTAINERS = (dict, list, tuple)
+_new = str.__new__
+"""`str.__new__(YamlText, text)`: a YamlText without Markup's conversions (text is a str)."""
 
 
 def _lines(value: Any, indent: int, lines: list[str]) -> None:
+    """The block lines of a non-empty container at `indent`, appended to `lines` (one loop
+    for mappings and sequences: this runs for every nested value of every object)."""
     pad = " " * indent
-    if type(value) is dict:
-        for key, item in value.items():
-            _entry(f"{pad}{scalar(str(key))}:", item, indent + 2, lines)
-        return
-    for item in value:
-        if type(item) is dict and item:
+    child = indent + 2
+    is_map = type(value) is dict
+    dash = pad + "-"
+    for entry in value.items() if is_map else value:
+        if is_map:
+            key, item = entry
+            head = pad + (_string(key) if type(key) is str else scalar(str(key))) + ":"
+        else:
+            item = entry
+            head = dash
+        kind = type(item)
+        if kind is str:
+            lines.append(head + " " + _string(item))
+        elif kind not in _CONTAINERS:
+            lines.append(head + " " + scalar(item))
+        elif not item:
+            lines.append(head + (" {}" if kind is dict else " []"))
+        elif kind is dict and not is_map:  # `- key: value`, the mapping's first line after `-`
             start = len(lines)
-            _lines(item, indent + 2, lines)
-            lines[start] = f"{pad}- {lines[start].lstrip()}"
+            _lines(item, child, lines)
+            lines[start] = head + " " + lines[start][child:]
         else:
-            _entry(f"{pad}-", item, indent + 2, lines)
-
-
-def _entry(head: str, item: Any, child_indent: int, lines: list[str]) -> None:
-    kind = type(item)
-    if kind in _CONTAINERS:
-        if item:
             lines.append(head)
-            _lines(item, child_indent, lines)
-        else:
-            lines.append(f"{head} {{}}" if kind is dict else f"{head} []")
-        return
-    lines.append(f"{head} {scalar(item)}")
+            _lines(item, child, lines)
