@@ -13,6 +13,7 @@ from fluid_render.errors import BuildError
 from fluid_render.load import parse_documents
 from fluid_render.pipeline import Build, build
 from fluid_render.plan.ports import Lock, PortRange
+from fluid_render.runtimes.alluxio.ordering import job_name
 
 BASE = """apiVersion: data.fluid.io/v1alpha1
 kind: Dataset
@@ -181,12 +182,19 @@ def test_dangling_and_cyclic_run_after_name_both_documents() -> None:
 
 
 def test_unordered_operations_on_one_dataset_are_rejected() -> None:
-    message = errors(load("a") + backup("b"))
-    assert (
-        "DataLoad a and DataBackup b (s.yaml:" in message
-        or "DataBackup b and DataLoad a" in message
+    assert errors(load("a") + backup("b")) == (
+        "s.yaml:16:12: metadata.name: DataLoad a and DataBackup b (s.yaml:23:12) both act on "
+        "dataset data with no order between them; add `runAfter: {kind: DataBackup, name: b}` "
+        "to DataLoad a"
     )
-    assert "add `runAfter: {kind:" in message
+    # every unordered pair is reported, also after an ordered one
+    after_a = "target: [{path: /train}]\nrunAfter: {kind: DataLoad, name: a}"
+    assert errors(load("a") + load("b", after_a) + load("c")).splitlines() == [
+        f"s.yaml:31:12: metadata.name: DataLoad c and DataLoad {other} (s.yaml:{line}:12) both "
+        f"act on dataset data with no order between them; add `runAfter: {{kind: DataLoad, "
+        f"name: {other}}}` to DataLoad c"
+        for other, line in (("a", 16), ("b", 23))
+    ]
     run(load("a") + load("nightly", 'policy: Cron\nschedule: "@daily"'))  # cron is exempt
 
 
@@ -297,7 +305,32 @@ def test_rerun_annotation_renames_the_job_and_changes_nothing_else() -> None:
     assert _without_rerun(after) == text
     # the same token is the same run; another token is another run
     assert set(objects(run(rerun), "Job")) == set(new_jobs)
-    assert set(objects(run(_with_rerun(load("warm"), "2")), "Job")) != set(new_jobs)
+    other = objects(run(_with_rerun(load("warm"), "2") + successor), "Job")
+    assert len(other) == 2 and not set(other) & set(new_jobs)
+
+
+def test_job_names_are_pinned_across_releases() -> None:
+    """A new release must not rename an unchanged operation's Job: Argo CD would run it again.
+    The digest covers the kind, the spec, the image, the scripts, the predecessor and the rerun
+    token under its own key; a change to any of these rules shows here first."""
+    successor = load("after", "target: [{path: /train}]\nrunAfter: {kind: DataLoad, name: warm}")
+    assert sorted(objects(run(load("warm") + successor), "Job")) == [
+        "after-loader-job-6c6189bb32",
+        "warm-loader-job-ac873ef299",
+    ]
+    assert sorted(objects(run(_with_rerun(load("warm"), "2026-12-01") + successor), "Job")) == [
+        "after-loader-job-6e3c503829",
+        "warm-loader-job-350f75d626",
+    ]
+
+
+def test_job_names_use_the_whole_label_limit() -> None:
+    """`<base>-<10 hex>` in at most 63 characters: a base of 52 is kept whole, a longer one is
+    cut to a prefix and a hash of its own, and the name is exactly 63 characters long."""
+    digest = "0123456789"
+    assert job_name("a" * 52, digest) == "a" * 52 + "-" + digest
+    long = job_name("b" * 80, digest)
+    assert len(long) == 63 and long.startswith("b" * 41 + "-") and long.endswith("-" + digest)
 
 
 def _without_rerun(result: Build) -> str:
