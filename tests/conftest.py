@@ -33,11 +33,12 @@ def run(*args: str, stdin: str | None = None) -> Result:
 
 
 def read_tree(folder: Path) -> dict[str, str]:
-    """Every file below a folder (hidden ones too), by relative path."""
+    """Every file below a folder (hidden ones too), by relative path; Python's bytecode caches
+    are not content (pytest writes them wherever `PYTHONDONTWRITEBYTECODE` is unset)."""
     return {
         p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8")
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        if p.is_file() and "__pycache__" not in p.relative_to(folder).parts
     }
 
 

@@ -3,6 +3,7 @@ are up to date, and its CI and pre-commit hook run `fluid-render check --frozen-
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
@@ -47,6 +48,7 @@ def test_its_snapshot_tests_pass() -> None:
             "no:hypothesispytest",
         ],
         cwd=REPO,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},  # leave the example's tree alone
         capture_output=True,
         text=True,
         check=False,
