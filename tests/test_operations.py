@@ -181,6 +181,41 @@ def test_dangling_and_cyclic_run_after_name_both_documents() -> None:
     assert "-> DataLoad b (s.yaml:" in message
 
 
+def _after(kind: str, name: str, extra: str = "") -> str:
+    return f"target: [{{path: /train}}]\nrunAfter: {{kind: {kind}, name: {name}{extra}}}"
+
+
+def test_every_bad_run_after_is_reported_at_its_field() -> None:
+    """Unsupported kinds and other namespaces, each at its own field, all in one report."""
+    other_namespace = load("b", _after("DataLoad", "c", ", namespace: other"))
+    text = load("a", _after("DataMigrate", "m")) + other_namespace + load("c")
+    assert errors(text + load("d", _after("DataMigrate", "m"))).splitlines() == [
+        "s.yaml:20:14: spec.runAfter.kind: runAfter a DataMigrate is not supported for Alluxio",
+        "s.yaml:28:39: spec.runAfter.namespace: must be the DataLoad's own namespace 'ns'",
+        "s.yaml:43:14: spec.runAfter.kind: runAfter a DataMigrate is not supported for Alluxio",
+    ]
+
+
+def test_every_cycle_is_reported_once_with_each_step() -> None:
+    three = [load(n, _after("DataLoad", m)) for n, m in (("a", "b"), ("b", "c"), ("c", "a"))]
+    two = [load(n, _after("DataLoad", m)) for n, m in (("x", "y"), ("y", "x"))]
+    assert errors("".join(three + two)).splitlines() == [
+        "s.yaml:20:3: spec.runAfter: runAfter forms a cycle: DataLoad a (s.yaml:20:3) -> "
+        "DataLoad b (s.yaml:28:3) -> DataLoad c (s.yaml:36:3) -> back to the first",
+        "s.yaml:44:3: spec.runAfter: runAfter forms a cycle: DataLoad x (s.yaml:44:3) -> "
+        "DataLoad y (s.yaml:52:3) -> back to the first",
+    ]
+
+
+def test_an_affinity_strategy_is_ignored_with_a_warning() -> None:
+    strategy = ", affinityStrategy: {policy: Require}"
+    result = run(load("a") + load("b", _after("DataLoad", "a", strategy)))
+    assert [str(w) for w in result.warnings] == [
+        "s.yaml:27:39: spec.runAfter.affinityStrategy: ignored: it needs the node the "
+        "predecessor ran on, which only the running cluster knows"
+    ]
+
+
 def test_unordered_operations_on_one_dataset_are_rejected() -> None:
     assert errors(load("a") + backup("b")) == (
         "s.yaml:16:12: metadata.name: DataLoad a and DataBackup b (s.yaml:23:12) both act on "
