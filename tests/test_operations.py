@@ -216,6 +216,19 @@ def test_an_affinity_strategy_is_ignored_with_a_warning() -> None:
     ]
 
 
+def test_a_ttl_is_not_applied_and_says_why() -> None:
+    """A Job that deletes itself would come back from git and run again (README, "Data
+    operations")."""
+    result = run(load("a", "target: [{path: /train}]\nttlSecondsAfterFinished: 600"))
+    assert [str(w) for w in result.warnings] == [
+        "s.yaml:20:3: spec.ttlSecondsAfterFinished: not applied: the finished Job stays, because "
+        "deleting it would make Argo CD or Flux create it again and run it again; remove the "
+        "document from git to delete it"
+    ]
+    [job] = objects(result, "Job").values()
+    assert "ttlSecondsAfterFinished" not in job["spec"]
+
+
 def test_unordered_operations_on_one_dataset_are_rejected() -> None:
     assert errors(load("a") + backup("b")) == (
         "s.yaml:16:12: metadata.name: DataLoad a and DataBackup b (s.yaml:23:12) both act on "
