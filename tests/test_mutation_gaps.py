@@ -798,3 +798,22 @@ def test_parallel_render_in_small_pieces_without_the_values(
     assert list(lean.planned) == []
     assert lean.manifests == sequential.manifests
     assert len(sequential.planned) == 7
+
+
+def test_init_users_opens_every_tier_path_of_the_spec(tmp_path: Path) -> None:
+    """The worker's `chmod_tierpath` gets every path of the spec's levels, as written there
+    (no `/<ns>/<name>` suffix, spec order, comma lists split), joined with `:` (upstream
+    `pkg/ddc/alluxio/transform_init_users.go`)."""
+    run_as = "\n  runAs: {uid: 1201, gid: 1201, user: u, group: g}"
+    result = _build(tmp_path, _dataset("ns", "t", runtime=run_as).replace(ONE_TIER, TIERS))
+    assert result.exit_code == 0, result.stderr
+    worker = _object(list(yaml.safe_load_all(result.stdout)), "StatefulSet", "t-worker")
+    [init] = worker["spec"]["template"]["spec"]["initContainers"]
+    assert (init["name"], init["args"], init["env"]) == (
+        "init-users",
+        ["init_users", "chmod_tierpath"],
+        [
+            {"name": "FLUID_INIT_USERS", "value": "1201:u:1201,1201:g"},
+            {"name": "FLUID_TIERSTORE_PATHS", "value": "/mnt/hdd/:/mnt/a:/mnt/b:/dev/shm"},
+        ],
+    )

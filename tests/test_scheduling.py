@@ -193,3 +193,14 @@ def test_the_build_reports_placement_errors() -> None:
     docs = parse_documents(pair("a", 1, selector="n1") + pair("b", 1, selector="n1"), "s.yaml")
     with pytest.raises(BuildError, match="workers need 2 nodes"):
         build(docs, lock=Lock(), lock_source="l", port_range=PortRange(20000, 25000))
+
+
+def test_the_exclusive_label_keeps_62_characters() -> None:
+    """`fluid_exclusive` is `<namespace>_<name>`, a label value kept whole up to 62 characters
+    (as the dataset id), else a prefix and a hash of the whole."""
+    from fluid_render.runtimes.alluxio.syncplan import node_labels
+
+    assert node_labels("n" * 30, "m" * 31, (), True)["fluid_exclusive"] == "n" * 30 + "_" + "m" * 31
+    fitted = node_labels("n" * 30, "m" * 32, (), True)["fluid_exclusive"]
+    assert len(fitted) == 62 and fitted.startswith("n" * 30 + "_" + "m" * 20 + "-")
+    assert "fluid_exclusive" not in node_labels("n", "m", (), False)
