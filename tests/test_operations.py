@@ -370,6 +370,10 @@ def test_job_names_are_pinned_across_releases() -> None:
         "after-loader-job-6e3c503829",
         "warm-loader-job-350f75d626",
     ]
+    # non-ASCII text enters the digest as UTF-8, not as JSON escapes
+    assert list(objects(run(load("w", "target: [{path: /train/データ}]")), "Job")) == [
+        "w-loader-job-8fcf975c82"
+    ]
 
 
 def test_job_names_use_the_whole_label_limit() -> None:
