@@ -50,8 +50,9 @@ class Output:
     warnings: list[Problem]
     fingerprints: Mapping[str, str] = field(default_factory=dict)
     """`<namespace>/<dataset>` -> the fingerprint of its inputs, for the ownership file."""
-    kept: list[OutputFile] = field(default_factory=list)
-    """Files of the datasets not rendered again, as the previous build wrote them."""
+    kept: dict[str, str] = field(default_factory=dict)
+    """Files of the datasets not rendered again (relative posix path -> text), as the previous
+    build wrote them."""
 
     @property
     def lock_changed(self) -> bool:
@@ -133,5 +134,5 @@ def _render_project(inputs: Sequence[str], options: Options, previous: Previous 
         new_lock,
         warnings,
         result.fingerprints,
-        previous.files_of(result.reused) if previous is not None else [],
+        previous.files_of(result.reused) if previous is not None else {},
     )

@@ -23,7 +23,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from fluid_render.emit.files import StagedFile, remove_stale_temps, stage_file
 from fluid_render.emit.layout import KUSTOMIZATION, OutputFile
@@ -47,13 +47,14 @@ class Previous:
     def fingerprints(self) -> Mapping[str, str]:
         return self.owned.datasets
 
-    def files_of(self, datasets: frozenset[str]) -> list[OutputFile]:
-        """The files of these datasets' folders, kustomization aside (it is made anew)."""
-        return [
-            OutputFile(PurePosixPath(path), text)
+    def files_of(self, datasets: frozenset[str]) -> dict[str, str]:
+        """The files of these datasets' folders (relative posix path -> text), kustomization
+        aside (it is made anew)."""
+        return {
+            path: text
             for path, text in self.texts.items()
             if path.rpartition("/")[0] in datasets and not path.endswith(f"/{KUSTOMIZATION}")
-        ]
+        }
 
 
 def read_previous(output: Path) -> Previous | None:
@@ -125,7 +126,7 @@ def update_in_place(
     if _read(target / OWNED) != previous.texts_owned:
         return False  # another build changed the tree since it was read
     texts = {str(f.path): f.text for f in files}
-    hashes = {path: sha256(text.encode("utf-8")) for path, text in texts.items()}
+    hashes = {path: _digest(previous, path, text) for path, text in texts.items()}
     owned_text = render_owned(hashes, fingerprints)
     changed = [path for path, digest in hashes.items() if previous.owned.files.get(path) != digest]
     removed = [path for path in previous.owned.files if path not in hashes]
@@ -163,6 +164,14 @@ def update_in_place(
     for file in [*staged, *([lock] if lock is not None else [])]:
         file.discard()  # closes it; its temporary name is gone already
     return True
+
+
+def _digest(previous: Previous, path: str, text: str) -> str:
+    """The sha256 of a file's new text; a text equal to the file's previous one has the
+    digest `read_previous` checked it against (kept datasets' files, most of a rebuild)."""
+    if previous.texts.get(path) == text:
+        return previous.owned.files[path]
+    return sha256(text.encode("utf-8"))
 
 
 def _parent(path: str) -> str:

@@ -7,7 +7,7 @@ slipped past validation is an error here, never a path outside the output.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -124,11 +124,12 @@ def tree(
     manifests: Sequence[Manifest],
     passthrough: Sequence[Document],
     namespace: str = "default",
-    kept: Sequence[OutputFile] = (),
+    kept: Mapping[str, str] | None = None,
 ) -> list[OutputFile]:
     """`<namespace>/<dataset>/<kind>-<name>.yaml`, with a kustomization.yaml in every folder;
-    `kept` are files of datasets not rendered again (as the previous build wrote them)."""
-    files: dict[str, str] = {str(file.path): file.text for file in kept}
+    `kept` are files of datasets not rendered again (relative posix path -> text, as the
+    previous build wrote them)."""
+    files: dict[str, str] = dict(kept or {})
     problems: list[Problem] = []
     for manifest in ordered(manifests):
         place = (manifest.namespace, manifest.dataset, f"{manifest.kind.lower()}-{manifest.name}")
