@@ -15,7 +15,16 @@ from typing import Any, BinaryIO, TextIO
 import yaml
 
 from fluid_render.errors import BuildError, Position, Problem
-from fluid_render.limits import MAX_FILE_BYTES, Budget, check_document, check_size
+from fluid_render.limits import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_NUMBER_LENGTH,
+    MAX_SCALAR_LENGTH,
+    NUMBER_TAGS,
+    Budget,
+    check_document,
+    check_size,
+)
 
 if not getattr(yaml, "__with_libyaml__", False):  # pragma: no cover - depends on the wheel
     raise ImportError("fluid-render needs PyYAML built with libyaml (pip install --force PyYAML)")
@@ -96,6 +105,74 @@ def _construct(loader: _Loader, root: yaml.Node) -> Any:
         return build(root)
     except _UnusualError:
         return loader.construct_document(root)
+
+
+def _plain(
+    loader: _Loader, root: yaml.Node, source: str, budget: Budget
+) -> tuple[dict[YamlPath, Position], Any] | None:
+    """A document's positions and data in one walk, charged to the budget, when it is plain:
+    no alias, no duplicate key, only the mappings, sequences and scalars `_construct` builds
+    directly, and within every limit (nearly all documents). None, having charged nothing,
+    for any other document: `check_document`, `_index` and `_construct` then report it.
+    The positions and data are those the three would give, in the same order."""
+    seen: set[int] = set()
+    positions: dict[YamlPath, Position] = {(): _position(root, source)}
+    scalars = {tag: loader.yaml_constructors[tag] for tag in _SCALARS}
+    nodes = chars = 0
+
+    def build(node: yaml.Node, path: YamlPath, depth: int) -> Any:
+        nonlocal nodes, chars
+        if id(node) in seen:
+            raise _UnusualError
+        seen.add(id(node))
+        nodes += 1
+        if type(node) is yaml.ScalarNode:
+            length = len(node.value)
+            if length > MAX_SCALAR_LENGTH or (
+                length > MAX_NUMBER_LENGTH and node.tag in NUMBER_TAGS and not node.style
+            ):
+                raise _UnusualError
+            chars += length
+            if node.tag == _STR:
+                return node.value
+            make = scalars.get(node.tag)
+            if make is None:
+                raise _UnusualError
+            try:
+                return make(loader, node)
+            except Exception:
+                raise _UnusualError from None
+        if depth > MAX_DEPTH:
+            raise _UnusualError
+        if type(node) is yaml.MappingNode and node.tag == _MAP:
+            mapping = {}
+            for key, value in node.value:
+                if type(key) is not yaml.ScalarNode or key.tag not in scalars:
+                    raise _UnusualError
+                child = (*path, key.value)
+                if child in positions:
+                    raise _UnusualError  # a duplicate key: `_index` reports it
+                positions[child] = _position(key, source)
+                mapping[build(key, child, depth + 1)] = build(value, child, depth + 1)
+            return mapping
+        if type(node) is yaml.SequenceNode and node.tag == _SEQ:
+            items = []
+            for index, item in enumerate(node.value):
+                child = (*path, index)
+                positions[child] = _position(item, source)
+                items.append(build(item, child, depth + 1))
+            return items
+        raise _UnusualError
+
+    try:
+        data = build(root, (), 1)
+    except _UnusualError:
+        return None
+    if nodes > budget.nodes or chars > budget.chars:
+        return None
+    budget.nodes -= nodes
+    budget.chars -= chars
+    return positions, data
 
 
 @dataclass(frozen=True)
@@ -254,10 +331,14 @@ def parse_documents(text: str, source: str, budget: Budget | None = None) -> lis
             node = loader.get_node()
             if node is None:
                 continue
-            check_document(node, source, budget)
-            positions: dict[YamlPath, Position] = {}
-            _index(node, (), source, positions, problems)
-            data = _construct(loader, node)
+            plain = _plain(loader, node, source, budget)
+            if plain is not None:
+                positions, data = plain
+            else:
+                check_document(node, source, budget)
+                positions = {}
+                _index(node, (), source, positions, problems)
+                data = _construct(loader, node)
             if data is None:
                 continue
             if not isinstance(data, dict):
