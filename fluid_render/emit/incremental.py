@@ -125,7 +125,7 @@ def update_in_place(
     target = Path(os.path.realpath(output))
     if _read(target / OWNED) != previous.texts_owned:
         return False  # another build changed the tree since it was read
-    texts = {str(f.path): f.text for f in files}
+    texts = {f.path: f.text for f in files}
     hashes = {path: _digest(previous, path, text) for path, text in texts.items()}
     owned_text = render_owned(hashes, fingerprints)
     changed = [path for path, digest in hashes.items() if previous.owned.files.get(path) != digest]

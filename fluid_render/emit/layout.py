@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.load import Document
@@ -23,7 +22,8 @@ CLUSTER_FOLDER = "_cluster"
 
 @dataclass(frozen=True)
 class OutputFile:
-    path: PurePosixPath
+    path: str
+    """Relative posix path in the output folder (`<namespace>/<dataset>/<file>`)."""
     text: str
 
 
@@ -157,7 +157,7 @@ def tree(
         files[f"{folder}/{KUSTOMIZATION}" if folder else KUSTOMIZATION] = _kustomization(
             sorted(entries)
         )
-    return [OutputFile(PurePosixPath(path), files[path]) for path in sorted(files)]
+    return [OutputFile(path, files[path]) for path in sorted(files)]
 
 
 def _path(parts: Sequence[str], position: Position | None, problems: list[Problem]) -> str:
