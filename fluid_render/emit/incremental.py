@@ -81,12 +81,23 @@ def read_previous(output: Path) -> Previous | None:
             fd = os.open(f"{root}/{path}", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError:
             return None
-        with os.fdopen(fd, "rb") as file:
-            data = file.read()
+        data = _read_fd(fd)
         if not real or sha256(data) != digest:
             return None
         texts[path] = data.decode("utf-8")
     return Previous(owned, (target / OWNED).read_text(encoding="utf-8"), texts)
+
+
+def _read_fd(fd: int) -> bytes:
+    """All of an open file's bytes, then closed: `os.read` costs half of a file object's
+    open-read-close, which counts with 11 000 files to check."""
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 IN_PLACE_SHARE = 0.5
