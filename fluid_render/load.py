@@ -45,6 +45,8 @@ def cannot_construct(tag: object) -> str:
 _PLAIN_TAGS: dict[str, str] = {}
 """The implicit tag of each short plain scalar resolved so far (see `_Loader.resolve`)."""
 _REMEMBERED_LENGTH = 64
+_REMEMBERED_COUNT = 50_000
+"""Bounds on what `_PLAIN_TAGS` holds, for a long-running `sync` that reads specs for days."""
 _resolve: Callable[..., str] = yaml.CSafeLoader.resolve
 
 
@@ -65,7 +67,9 @@ class _Loader(yaml.CSafeLoader):
             return _resolve(self, kind, value, implicit)
         tag = _PLAIN_TAGS.get(value)
         if tag is None:
-            tag = _PLAIN_TAGS[value] = _resolve(self, kind, value, implicit)
+            tag = _resolve(self, kind, value, implicit)
+            if len(_PLAIN_TAGS) < _REMEMBERED_COUNT:
+                _PLAIN_TAGS[value] = tag
         return tag
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
