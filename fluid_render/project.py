@@ -73,12 +73,16 @@ class Output:
 
 
 def render_project(
-    inputs: Sequence[str], options: Options, previous: Previous | None = None
+    inputs: Sequence[str],
+    options: Options,
+    previous: Previous | None = None,
+    sources: Sequence[tuple[str, str]] | None = None,
 ) -> Output:
     """Load, build and (with `inject`) mutate the copied documents; raises BuildError.
-    Datasets whose files `previous` (the tree being rebuilt) holds already are not rendered."""
+    Datasets whose files `previous` (the tree being rebuilt) holds already are not rendered;
+    `sources` are the input files as the caller read them already (`load.read_sources`)."""
     with _fewer_cycle_collections():
-        return _render_project(inputs, options, previous)
+        return _render_project(inputs, options, previous, sources)
 
 
 @contextmanager
@@ -100,11 +104,16 @@ def _fewer_cycle_collections() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
-def _render_project(inputs: Sequence[str], options: Options, previous: Previous | None) -> Output:
+def _render_project(
+    inputs: Sequence[str],
+    options: Options,
+    previous: Previous | None,
+    sources: Sequence[tuple[str, str]] | None,
+) -> Output:
     found = read_lock(options.lock_path)
     old_lock = found.text
     result = build(
-        load_inputs(inputs),
+        load_inputs(inputs, sources=sources),
         lock=found.lock,
         lock_source=str(options.lock_path),
         port_range=options.port_range,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.inject import Facts, inject_documents
-from fluid_render.load import load_inputs, parse_documents
+from fluid_render.load import load_inputs, parse_documents, read_sources
 
 
 def test_positions_point_at_keys_and_items() -> None:
@@ -179,3 +179,14 @@ def test_documents_the_one_walk_declines_are_still_checked() -> None:
         parse_documents("a: 1\na: 2\n", "f")
     with pytest.raises(BuildError, match="nested deeper"):
         parse_documents("a: " + "[" * 120 + "]" * 120 + "\n", "f")
+
+
+def test_sources_read_once_are_parsed_instead_of_the_files(tmp_path: Path) -> None:
+    """`build -o` reads its inputs once (for the memo's fingerprint) and loads those texts."""
+    spec = tmp_path / "a.yaml"
+    spec.write_text("a: 1\n")
+    sources = read_sources([str(tmp_path), str(spec)])
+    assert sources == [(str(spec), "a: 1\n"), (str(spec), "a: 1\n")]
+    spec.write_text("a: 2\n")
+    assert [d.data for d in load_inputs([str(tmp_path)], sources=sources)] == [{"a": 1}] * 2
+    assert [d.data for d in load_inputs([str(tmp_path)])] == [{"a": 2}]
