@@ -12,7 +12,6 @@ import errno
 import io
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -103,6 +102,8 @@ def _stdout_closed() -> NoReturn:
 def _internal_error(error: Exception) -> str:
     """The exception's type and where in fluid-render it was raised, never its message:
     messages of libraries quote the values they failed on, and a value may be a credential."""
+    import traceback  # only a failing command needs it
+
     frames = traceback.extract_tb(error.__traceback__)
     ours = [f for f in frames if f"{os.sep}fluid_render{os.sep}" in f.filename] or frames
     where = ""

@@ -157,14 +157,17 @@ def _project_options(command: F) -> F:
 
 
 def _render(
-    inputs: tuple[str, ...], settings: dict[str, Any], previous: Previous | None = None
+    inputs: tuple[str, ...],
+    settings: dict[str, Any],
+    previous: Previous | None = None,
+    sources: list[tuple[str, str]] | None = None,
 ) -> Output:
-    """The build of INPUTS in memory, its warnings on stderr."""
+    """The build of INPUTS (`sources`: as read already) in memory, its warnings on stderr."""
     if settings["inject"] and not settings["passthrough"]:
         raise click.UsageError("--inject applies to copied documents: add --passthrough")
     from fluid_render.project import Options, render_project
 
-    output = render_project(inputs, Options(**settings), previous)
+    output = render_project(inputs, Options(**settings), previous, sources)
     for warning in output.warnings:
         click.echo(f"warning: {warning}", err=True)
     return output
@@ -200,6 +203,7 @@ def build(
 ) -> None:
     """Render every object of the specs in INPUTS (files, folders, or - for stdin)."""
     from fluid_render.emit import memo, output_problem, publish_stream, publish_tree, read_previous
+    from fluid_render.load import read_sources
     from fluid_render.lockfile import frozen, lock_update
 
     lock_path: Path = settings["lock_path"]
@@ -209,7 +213,9 @@ def build(
     if unwritable:
         raise click.UsageError(unwritable)
     previous = read_previous(output) if output is not None else None
-    whole = _inputs_fingerprint(inputs, settings) if output is not None else None
+    # Read once, for the memo's fingerprint and the build (stdin cannot be read twice).
+    sources = read_sources(inputs) if output is not None and "-" not in inputs else None
+    whole = _inputs_fingerprint(sources, settings) if sources is not None else None
     if (
         output
         and previous
@@ -220,7 +226,7 @@ def build(
         return  # the tree holds what these inputs build to: nothing to write
     # A dataset's files are reused from a kustomize tree only, and --validate checks all.
     as_tree = settings["output_format"] == "tree"
-    result = _render(inputs, settings, previous if as_tree and not check else None)
+    result = _render(inputs, settings, previous if as_tree and not check else None, sources)
     if frozen_lock:
         frozen(lock_path, result.lock_changed)
     if check:
@@ -237,16 +243,13 @@ def build(
 
 
 def _inputs_fingerprint(
-    inputs: tuple[str, ...], settings: dict[str, Any]
-) -> Callable[[str | None], str] | None:
-    """The whole build's fingerprint given the lock's text (None: the lock file's now), or
-    None when the inputs cannot be read twice (stdin)."""
+    sources: list[tuple[str, str]], settings: dict[str, Any]
+) -> Callable[[str | None], str]:
+    """The whole build's fingerprint given the lock's text (None: the lock file's now)."""
     from fluid_render.fingerprint import inputs_fingerprint
-    from fluid_render.load import read_file, read_texts
+    from fluid_render.load import read_file, texts_by_label
 
-    if "-" in inputs:
-        return None
-    texts = read_texts(inputs)
+    texts = texts_by_label(sources)
     lock_path: Path = settings["lock_path"]
     current = read_file(lock_path) if lock_path.is_file() else None
 

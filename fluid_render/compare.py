@@ -46,13 +46,13 @@ def compare_trees(old: Mapping[str, str], new: Mapping[str, str]) -> list[Change
 
 
 def in_memory(files: Sequence[OutputFile]) -> dict[str, str]:
-    return {str(f.path): f.text for f in files}
+    return {f.path: f.text for f in files}
 
 
 def read_folder(target: Path, files: Sequence[OutputFile]) -> dict[str, str]:
     """What of the folder a build would write or remove: the files it renders and the files
     the ownership record says an earlier build wrote. Files of the user's own are not read."""
-    wanted = set(read_owned(target).files) | {str(f.path) for f in files}
+    wanted = set(read_owned(target).files) | {f.path for f in files}
     found = {}
     for path in sorted(wanted - {OWNED}):
         if not _plain_relative(path) or (target / path).is_symlink():

@@ -32,7 +32,7 @@ MAX_SCALAR_LENGTH = 1024 * 1024
 MAX_NUMBER_LENGTH = 100
 """Characters of an unquoted number; Kubernetes numbers are int64 or float64."""
 
-_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
 
 
 @dataclass
@@ -100,7 +100,7 @@ def _tree_size(root: yaml.Node) -> tuple[int, int] | None:
         if type(node) is yaml.ScalarNode:
             length = len(node.value)
             if length > MAX_SCALAR_LENGTH or (
-                length > MAX_NUMBER_LENGTH and node.tag in _NUMBER_TAGS and not node.style
+                length > MAX_NUMBER_LENGTH and node.tag in NUMBER_TAGS and not node.style
             ):
                 return None
             chars += length
@@ -132,7 +132,7 @@ def _visit(walk: _Walk, node: yaml.Node, where: yaml.Node, depth: int) -> None:
         length = len(node.value)
         if length > MAX_SCALAR_LENGTH:
             _fail(walk, node, f"a value of {length} characters; at most {MAX_SCALAR_LENGTH}")
-        if node.tag in _NUMBER_TAGS and not node.style and length > MAX_NUMBER_LENGTH:
+        if node.tag in NUMBER_TAGS and not node.style and length > MAX_NUMBER_LENGTH:
             _fail(
                 walk,
                 node,

@@ -50,8 +50,9 @@ class Output:
     warnings: list[Problem]
     fingerprints: Mapping[str, str] = field(default_factory=dict)
     """`<namespace>/<dataset>` -> the fingerprint of its inputs, for the ownership file."""
-    kept: list[OutputFile] = field(default_factory=list)
-    """Files of the datasets not rendered again, as the previous build wrote them."""
+    kept: dict[str, str] = field(default_factory=dict)
+    """Files of the datasets not rendered again (relative posix path -> text), as the previous
+    build wrote them."""
 
     @property
     def lock_changed(self) -> bool:
@@ -72,12 +73,16 @@ class Output:
 
 
 def render_project(
-    inputs: Sequence[str], options: Options, previous: Previous | None = None
+    inputs: Sequence[str],
+    options: Options,
+    previous: Previous | None = None,
+    sources: Sequence[tuple[str, str]] | None = None,
 ) -> Output:
     """Load, build and (with `inject`) mutate the copied documents; raises BuildError.
-    Datasets whose files `previous` (the tree being rebuilt) holds already are not rendered."""
+    Datasets whose files `previous` (the tree being rebuilt) holds already are not rendered;
+    `sources` are the input files as the caller read them already (`load.read_sources`)."""
     with _fewer_cycle_collections():
-        return _render_project(inputs, options, previous)
+        return _render_project(inputs, options, previous, sources)
 
 
 @contextmanager
@@ -99,11 +104,16 @@ def _fewer_cycle_collections() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
-def _render_project(inputs: Sequence[str], options: Options, previous: Previous | None) -> Output:
+def _render_project(
+    inputs: Sequence[str],
+    options: Options,
+    previous: Previous | None,
+    sources: Sequence[tuple[str, str]] | None,
+) -> Output:
     found = read_lock(options.lock_path)
     old_lock = found.text
     result = build(
-        load_inputs(inputs),
+        load_inputs(inputs, sources=sources),
         lock=found.lock,
         lock_source=str(options.lock_path),
         port_range=options.port_range,
@@ -133,5 +143,5 @@ def _render_project(inputs: Sequence[str], options: Options, previous: Previous 
         new_lock,
         warnings,
         result.fingerprints,
-        previous.files_of(result.reused) if previous is not None else [],
+        previous.files_of(result.reused) if previous is not None else {},
     )

@@ -85,7 +85,7 @@ class SnapshotBuild:
             pytest.fail(
                 f"{options.lock_path}: out of date; run `fluid-render build`", pytrace=False
             )
-        files = {snapshot_name(str(f.path)): f.text for f in output.files()}
+        files = {snapshot_name(f.path): f.text for f in output.files()}
         if output.new_lock is not None:
             files[LOCK_SNAPSHOT] = output.new_lock
         from syrupy.terminal import disable_color

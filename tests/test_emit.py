@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pytest
 import yaml
@@ -29,9 +29,10 @@ def copied(namespace: object, kind: object, name: object) -> Document:
     return parse_documents(text, "copied.yaml")[0]
 
 
-def assert_inside(paths: list[PurePosixPath], out: Path) -> None:
+def assert_inside(paths: list[str], out: Path) -> None:
     for path in paths:
-        assert not path.is_absolute() and ".." not in path.parts and "." not in path.parts
+        parts = path.split("/")
+        assert not path.startswith("/") and not {"", ".", ".."} & set(parts)
         assert os.path.realpath(out / path).startswith(str(out) + os.sep)
 
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from fluid_render.errors import BuildError, Position
+from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.inject import Facts, inject_documents
-from fluid_render.load import load_inputs, parse_documents
+from fluid_render.load import load_inputs, parse_documents, read_sources
 
 
 def test_positions_point_at_keys_and_items() -> None:
@@ -134,3 +134,59 @@ def test_inject_reads_any_text_or_reports_positioned_problems(text: str) -> None
     except BuildError as error:
         assert error.problems
         assert all(p.position is not None and p.position.file == "f" for p in error.problems)
+
+
+@example(
+    "kind: A\nspec:\n  mounts:\n    - {name: x, path: /y}\n    - [1, 2.5, true, ~, 2001-01-01]\n"
+)
+@given(st.lists(st.one_of(YAML_PIECES, st.text(max_size=6)), max_size=30).map("".join))
+def test_the_one_walk_of_plain_documents_equals_the_three_step_path(text: str) -> None:
+    """Where `_plain` takes a document, its positions (in order), data and budget charge are
+    what `check_document`, `_index` and `_construct` give; where it declines, it charged
+    nothing."""
+    from fluid_render.limits import Budget, check_document
+    from fluid_render.load import _construct, _index, _Loader, _plain
+
+    loader = _Loader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            fast, slow = Budget(), Budget()
+            plain = _plain(loader, node, "f", fast)
+            if plain is None:
+                assert fast == Budget()
+                continue
+            check_document(node, "f", slow)
+            positions: dict[tuple[str | int, ...], Position] = {}
+            problems: list[Problem] = []
+            _index(node, (), "f", positions, problems)
+            assert problems == []
+            assert list(plain[0].items()) == list(positions.items())
+            assert repr(plain[1]) == repr(_construct(loader, node))
+            assert fast == slow
+    except yaml.YAMLError:
+        pass
+    finally:
+        loader.dispose()
+
+
+def test_documents_the_one_walk_declines_are_still_checked() -> None:
+    """An alias, a duplicate key and a deep nesting go the three-step way, which reports them."""
+    assert parse_documents("a: &x [1]\nb: *x\n", "f")[0].data == {"a": [1], "b": [1]}
+    with pytest.raises(BuildError, match="duplicate key"):
+        parse_documents("a: 1\na: 2\n", "f")
+    with pytest.raises(BuildError, match="nested deeper"):
+        parse_documents("a: " + "[" * 120 + "]" * 120 + "\n", "f")
+
+
+def test_sources_read_once_are_parsed_instead_of_the_files(tmp_path: Path) -> None:
+    """`build -o` reads its inputs once (for the memo's fingerprint) and loads those texts."""
+    spec = tmp_path / "a.yaml"
+    spec.write_text("a: 1\n")
+    sources = read_sources([str(tmp_path), str(spec)])
+    assert sources == [(str(spec), "a: 1\n"), (str(spec), "a: 1\n")]
+    spec.write_text("a: 2\n")
+    assert [d.data for d in load_inputs([str(tmp_path)], sources=sources)] == [{"a": 1}] * 2
+    assert [d.data for d in load_inputs([str(tmp_path)])] == [{"a": 2}]

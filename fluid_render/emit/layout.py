@@ -7,9 +7,8 @@ slipped past validation is an error here, never a path outside the output.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.load import Document
@@ -23,7 +22,8 @@ CLUSTER_FOLDER = "_cluster"
 
 @dataclass(frozen=True)
 class OutputFile:
-    path: PurePosixPath
+    path: str
+    """Relative posix path in the output folder (`<namespace>/<dataset>/<file>`)."""
     text: str
 
 
@@ -124,11 +124,12 @@ def tree(
     manifests: Sequence[Manifest],
     passthrough: Sequence[Document],
     namespace: str = "default",
-    kept: Sequence[OutputFile] = (),
+    kept: Mapping[str, str] | None = None,
 ) -> list[OutputFile]:
     """`<namespace>/<dataset>/<kind>-<name>.yaml`, with a kustomization.yaml in every folder;
-    `kept` are files of datasets not rendered again (as the previous build wrote them)."""
-    files: dict[str, str] = {str(file.path): file.text for file in kept}
+    `kept` are files of datasets not rendered again (relative posix path -> text, as the
+    previous build wrote them)."""
+    files: dict[str, str] = dict(kept or {})
     problems: list[Problem] = []
     for manifest in ordered(manifests):
         place = (manifest.namespace, manifest.dataset, f"{manifest.kind.lower()}-{manifest.name}")
@@ -156,7 +157,7 @@ def tree(
         files[f"{folder}/{KUSTOMIZATION}" if folder else KUSTOMIZATION] = _kustomization(
             sorted(entries)
         )
-    return [OutputFile(PurePosixPath(path), files[path]) for path in sorted(files)]
+    return [OutputFile(path, files[path]) for path in sorted(files)]
 
 
 def _path(parts: Sequence[str], position: Position | None, problems: list[Problem]) -> str:

@@ -69,15 +69,16 @@ def parse_owned(text: str, source: str) -> Owned:
     datasets: dict[str, str] = {}
     problems: list[Problem] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER_LINE.fullmatch(line)
         hashed = _HASHED_LINE.fullmatch(line)
-        if number == 1 and header:
-            version = header.group(1)
-            continue
-        fingerprint = _DATASET_LINE.fullmatch(line) if version is not None else None
-        if fingerprint:
-            datasets[fingerprint.group(1)] = fingerprint.group(2)
-            continue
+        if hashed is None:  # a hashed line is neither the header nor a fingerprint
+            header = _HEADER_LINE.fullmatch(line) if number == 1 else None
+            if header:
+                version = header.group(1)
+                continue
+            fingerprint = _DATASET_LINE.fullmatch(line) if version is not None else None
+            if fingerprint:
+                datasets[fingerprint.group(1)] = fingerprint.group(2)
+                continue
         path, digest = (hashed.group(2), hashed.group(1)) if hashed else (line.strip(), "")
         if not path:
             continue
@@ -100,4 +101,4 @@ def parse_owned(text: str, source: str) -> Owned:
 def _is_relative(path: str) -> bool:
     """A path inside the tree: relative, without `..`, `.` or empty parts."""
     parts = path.split("/")
-    return not path.startswith("/") and all(p not in ("", ".", "..") for p in parts)
+    return not path.startswith("/") and "" not in parts and "." not in parts and ".." not in parts

@@ -108,7 +108,7 @@ def stage_tree(
         modes: dict[str, int] = {}
         if target.is_dir():
             modes[""] = stat.S_IMODE(target.stat().st_mode)
-            new_paths = {str(f.path) for f in files}
+            new_paths = {f.path for f in files}
             intact = _carry_over(target, staging, read_owned(target), new_paths, modes)
         hashes = _write_rendered(target, staging, files, intact)
         _write(f"{staging}/{OWNED}", render_owned(hashes, fingerprints).encode(), target / OWNED)
@@ -128,7 +128,7 @@ def _write_rendered(
     checked: set[str] = {""}
     for file in files:
         data = file.text.encode("utf-8")
-        key = str(file.path)
+        key = file.path
         hashes[key] = sha256(data)
         _ensure_folder(staging, key.rpartition("/")[0], target, checked)
         new = f"{staging}/{key}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sys
 import uuid
 from collections.abc import Callable
@@ -22,6 +21,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _identity() -> str:
+    import socket  # only `sync` needs it: every other command starts without it
+
     return f"{os.environ.get('POD_NAME') or socket.gethostname()}_{uuid.uuid4().hex[:8]}"
 
 
