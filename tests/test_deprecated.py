@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from fluid_render.api import DEPRECATED_FIELDS
@@ -99,9 +101,8 @@ def test_suggestions_inside_lists_and_none_when_nothing_is_close() -> None:
     assert did_you_mean("quota", ["quotaList", "path"]) == ""
 
 
-def test_the_cli_prints_the_warning() -> None:
-    result = run(
-        "build", "-", stdin=SPECS.replace("    imageTag", "    global: true\n    imageTag")
-    )
+def test_the_cli_prints_the_warning(tmp_path: Path) -> None:
+    specs = SPECS.replace("    imageTag", "    global: true\n    imageTag")
+    result = run("build", "-", "--lock", str(tmp_path / "lock"), stdin=specs)
     assert result.exit_code == 0, result.stderr
     assert "warning: <stdin>:13:5: spec.fuse.global: removed in Fluid v1.0.1" in result.stderr
