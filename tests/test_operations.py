@@ -196,6 +196,20 @@ def test_every_bad_run_after_is_reported_at_its_field() -> None:
     ]
 
 
+def test_every_missing_predecessor_is_reported_and_an_empty_namespace_is_its_own() -> None:
+    text = load("a", _after("DataLoad", "x")) + load("b", _after("DataBackup", "y"))
+    assert errors(text).splitlines() == [
+        "s.yaml:20:30: spec.runAfter.name: DataLoad ns/a runs after DataLoad ns/x, which is not "
+        "in the inputs",
+        "s.yaml:28:32: spec.runAfter.name: DataLoad ns/b runs after DataBackup ns/y, which is not "
+        "in the inputs",
+    ]
+    result = run(load("a") + load("b", _after("DataLoad", "a", ', namespace: ""')))
+    first, second = sorted(objects(result, "Job"))
+    [text] = [m.text for m in result.manifests if m.kind == "Job" and m.name == second]
+    assert first in text  # b waits for a's Job
+
+
 def test_every_cycle_is_reported_once_with_each_step() -> None:
     three = [load(n, _after("DataLoad", m)) for n, m in (("a", "b"), ("b", "c"), ("c", "a"))]
     two = [load(n, _after("DataLoad", m)) for n, m in (("x", "y"), ("y", "x"))]
