@@ -88,12 +88,23 @@ def test_fixed_ports_are_kept_and_clashes_reported(specs: Path) -> None:
     (specs / "c.yaml").write_text(pair("gamma", extra="  master:\n    ports: {rpc: 20000}\n"))
     code, _, err = build(specs)
     assert code == 1
-    assert "port 20000 is also used by" in err and "master.ports.rpc" in err
+    lock_file = specs.parent / "fluid-render.lock"
+    assert err == (
+        f"error: {lock_file}:1:1: default/alpha: port 20000 is also used by "
+        "AlluxioRuntime default/gamma (spec.master.ports.rpc)\n"
+    )
 
 
-def test_exhausted_range_is_an_error(specs: Path) -> None:
-    code, _, err = build(specs, "--port-range", "20000-20010")
-    assert code == 1 and "no free host port left in 20000-20010" in err
+def test_exhausted_range_is_an_error_and_its_last_port_is_used(specs: Path) -> None:
+    """Two runtimes take 9 host ports each: 18 ports are enough, both ends included."""
+    code, _, err = build(specs, "--port-range", "20000-20016")
+    assert code == 1
+    assert err == (
+        f"error: {specs / 'b.yaml'}:9:12: metadata.name: no free host port left in "
+        "20000-20016 for jobWorker.data; widen it with --port-range\n"
+    )
+    assert build(specs, "--port-range", "20000-20017")[0] == 0
+    assert "jobWorker.data: 20017" in (specs.parent / "fluid-render.lock").read_text()
 
 
 def test_malformed_lock_is_an_error_not_regenerated(specs: Path) -> None:
