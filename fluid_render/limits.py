@@ -61,13 +61,7 @@ def check_document(root: yaml.Node, source: str, budget: Budget) -> None:
     Walks the node graph depth first in document order without recursion: a node seen again
     is an alias (libyaml's composer shares the anchor's node), charged with its anchor's
     expanded size, nodes and depth, computed once when the anchor's subtree was finished.
-    A document without aliases within every limit (nearly all) is measured by a quicker walk.
     """
-    size = _tree_size(root)
-    if size is not None and size[0] <= budget.nodes and size[1] <= budget.chars:
-        budget.nodes -= size[0]
-        budget.chars -= size[1]
-        return
     walk = _Walk(source, budget)
     stack: list[tuple[yaml.Node, yaml.Node, int, bool]] = [(root, root, 1, False)]
     while stack:
@@ -85,36 +79,12 @@ def check_document(root: yaml.Node, source: str, budget: Budget) -> None:
             stack.extend((child, at, depth + 1, False) for child, at in reversed(_located(node)))
 
 
-def _tree_size(root: yaml.Node) -> tuple[int, int] | None:
-    """Nodes and scalar characters of a document that has no alias and breaks no limit of a
-    single node; None otherwise (the full walk then says where)."""
-    seen: set[int] = set()
-    nodes = chars = 0
-    stack = [(root, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if id(node) in seen:
-            return None
-        seen.add(id(node))
-        nodes += 1
-        if type(node) is yaml.ScalarNode:
-            length = len(node.value)
-            if length > MAX_SCALAR_LENGTH or (
-                length > MAX_NUMBER_LENGTH and node.tag in NUMBER_TAGS and not node.style
-            ):
-                return None
-            chars += length
-        elif depth > MAX_DEPTH:
-            return None
-        elif type(node) is yaml.MappingNode:
-            for key, value in node.value:
-                stack.append((key, depth + 1))
-                stack.append((value, depth + 1))
-        elif type(node) is yaml.SequenceNode:
-            stack.extend((item, depth + 1) for item in node.value)
-        else:
-            return None
-    return nodes, chars
+def scalar_too_long(node: yaml.ScalarNode) -> bool:
+    """Whether a scalar breaks the length limit of a value, or of a plain number."""
+    length = len(node.value)
+    return length > MAX_SCALAR_LENGTH or (
+        length > MAX_NUMBER_LENGTH and node.tag in NUMBER_TAGS and not node.style
+    )
 
 
 def _located(node: yaml.Node) -> list[tuple[yaml.Node, yaml.Node]]:

@@ -18,12 +18,10 @@ from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.limits import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
-    MAX_NUMBER_LENGTH,
-    MAX_SCALAR_LENGTH,
-    NUMBER_TAGS,
     Budget,
     check_document,
     check_size,
+    scalar_too_long,
 )
 
 if not getattr(yaml, "__with_libyaml__", False):  # pragma: no cover - depends on the wheel
@@ -91,55 +89,17 @@ _SCALARS = frozenset(
 
 
 class _UnusualError(Exception):
-    """A document `_construct` leaves to PyYAML's constructor."""
-
-
-def _construct(loader: _Loader, root: yaml.Node) -> Any:
-    """The document's data as `loader.construct_document` makes it, built directly for plain
-    mappings, sequences and scalars (PyYAML's constructor costs a generator and a wrapped call
-    per node). Aliases, merge keys, other tags and any value that fails go the standard way,
-    which builds shared objects and reports the errors."""
-    seen: set[int] = set()
-    scalars = {tag: loader.yaml_constructors[tag] for tag in _SCALARS}
-
-    def build(node: yaml.Node) -> Any:
-        if id(node) in seen:
-            raise _UnusualError
-        seen.add(id(node))
-        if type(node) is yaml.ScalarNode:
-            if node.tag == _STR:
-                return node.value
-            make = scalars.get(node.tag)
-            if make is None:
-                raise _UnusualError
-            try:
-                return make(loader, node)
-            except Exception:
-                raise _UnusualError from None
-        if type(node) is yaml.MappingNode and node.tag == _MAP:
-            mapping = {}
-            for key, value in node.value:
-                if type(key) is not yaml.ScalarNode or key.tag not in scalars:
-                    raise _UnusualError  # also `<<` merges and `=` keys, which PyYAML rewrites
-                mapping[build(key)] = build(value)
-            return mapping
-        if type(node) is yaml.SequenceNode and node.tag == _SEQ:
-            return [build(item) for item in node.value]
-        raise _UnusualError
-
-    try:
-        return build(root)
-    except _UnusualError:
-        return loader.construct_document(root)
+    """A document `_plain` leaves to the limit walk, `_index` and PyYAML's constructor."""
 
 
 def _plain(
     loader: _Loader, root: yaml.Node, source: str, budget: Budget
 ) -> tuple[dict[YamlPath, Position], Any] | None:
     """A document's positions and data in one walk, charged to the budget, when it is plain:
-    no alias, no duplicate key, only the mappings, sequences and scalars `_construct` builds
-    directly, and within every limit (nearly all documents). None, having charged nothing,
-    for any other document: `check_document`, `_index` and `_construct` then report it.
+    no alias, no duplicate key, only mappings, sequences and scalars whose PyYAML constructors
+    build them in one call (PyYAML's own constructor costs a generator and a wrapped call per
+    node), and within every limit (nearly all documents). None, having charged nothing, for
+    any other document: `check_document`, `_index` and `construct_document` then report it.
     The positions and data are those the three would give, in the same order."""
     seen: set[int] = set()
     positions: dict[YamlPath, Position] = {(): _position(root, source)}
@@ -153,12 +113,9 @@ def _plain(
         seen.add(id(node))
         nodes += 1
         if type(node) is yaml.ScalarNode:
-            length = len(node.value)
-            if length > MAX_SCALAR_LENGTH or (
-                length > MAX_NUMBER_LENGTH and node.tag in NUMBER_TAGS and not node.style
-            ):
+            if scalar_too_long(node):
                 raise _UnusualError
-            chars += length
+            chars += len(node.value)
             if node.tag == _STR:
                 return node.value
             make = scalars.get(node.tag)
@@ -385,7 +342,7 @@ def parse_documents(text: str, source: str, budget: Budget | None = None) -> lis
                 check_document(node, source, budget)
                 positions = {}
                 _index(node, (), source, positions, problems)
-                data = _construct(loader, node)
+                data = loader.construct_document(node)
             if data is None:
                 continue
             if not isinstance(data, dict):

@@ -142,10 +142,10 @@ def test_inject_reads_any_text_or_reports_positioned_problems(text: str) -> None
 @given(st.lists(st.one_of(YAML_PIECES, st.text(max_size=6)), max_size=30).map("".join))
 def test_the_one_walk_of_plain_documents_equals_the_three_step_path(text: str) -> None:
     """Where `_plain` takes a document, its positions (in order), data and budget charge are
-    what `check_document`, `_index` and `_construct` give; where it declines, it charged
+    what `check_document`, `_index` and `construct_document` give; where it declines, it charged
     nothing."""
     from fluid_render.limits import Budget, check_document
-    from fluid_render.load import _construct, _index, _Loader, _plain
+    from fluid_render.load import _index, _Loader, _plain
 
     loader = _Loader(text)
     try:
@@ -164,7 +164,7 @@ def test_the_one_walk_of_plain_documents_equals_the_three_step_path(text: str) -
             _index(node, (), "f", positions, problems)
             assert problems == []
             assert list(plain[0].items()) == list(positions.items())
-            assert repr(plain[1]) == repr(_construct(loader, node))
+            assert repr(plain[1]) == repr(loader.construct_document(node))
             assert fast == slow
     except yaml.YAMLError:
         pass
