@@ -298,6 +298,14 @@ def _build_both_ways(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "specs.yaml").write_text(specs, encoding="utf-8")
     sequential = run("build", "specs.yaml", "--lock", "lock-1")
+    pools = _force_workers(monkeypatch, cpus=4)
+    parallel = run("build", "specs.yaml", "--lock", "lock-2")
+    return sequential, parallel, pools
+
+
+def _force_workers(monkeypatch: pytest.MonkeyPatch, cpus: int) -> list[int]:
+    """Builds of two datasets or more render on forked workers, as if on `cpus` cores; the
+    list returned records the size of every pool started."""
     pools: list[int] = []
     real_pool = pipeline.worker_pool
 
@@ -307,9 +315,8 @@ def _build_both_ways(
 
     monkeypatch.setattr(pipeline, "PARALLEL_FROM", 2)
     monkeypatch.setattr(pipeline, "worker_pool", counting_pool)
-    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 4)
-    parallel = run("build", "specs.yaml", "--lock", "lock-2")
-    return sequential, parallel, pools
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: cpus)
+    return pools
 
 
 def test_parallel_render_equals_sequential_byte_for_byte(
@@ -338,16 +345,7 @@ def test_parallel_render_returns_the_planned_values(monkeypatch: pytest.MonkeyPa
         )
 
     sequential = once()
-    pools: list[int] = []
-    real_pool = pipeline.worker_pool
-
-    def counting_pool(processes: int) -> Any:
-        pools.append(processes)
-        return real_pool(processes)
-
-    monkeypatch.setattr(pipeline, "PARALLEL_FROM", 2)
-    monkeypatch.setattr(pipeline, "worker_pool", counting_pool)
-    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 4)
+    pools = _force_workers(monkeypatch, cpus=4)
     parallel = once()
     assert pools == [4]
     # bundle order: team-0's datasets, then team-1's
@@ -782,17 +780,8 @@ def test_parallel_render_in_small_pieces_without_the_values(
         )
 
     sequential = once(True)
-    pools: list[int] = []
-    real_pool = pipeline.worker_pool
-
-    def counting_pool(processes: int) -> Any:
-        pools.append(processes)
-        return real_pool(processes)
-
-    monkeypatch.setattr(pipeline, "PARALLEL_FROM", 2)
+    pools = _force_workers(monkeypatch, cpus=2)
     monkeypatch.setattr(pipeline, "CHUNK", 1)
-    monkeypatch.setattr(pipeline, "worker_pool", counting_pool)
-    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
     lean = once(False)
     assert pools == [2]
     assert list(lean.planned) == []
