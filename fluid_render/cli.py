@@ -78,17 +78,17 @@ def _output_option(help_text: str, required: bool = False) -> Callable[[F], F]:
 
 
 class _KubectlImageOption(click.Option):
-    """`--kubectl-image`, whose default lives with the runtimes: read when a command runs or
-    shows its help, so start-up does not load the planner."""
+    """`--kubectl-image`, whose default lives in the object table: read when a command runs or
+    shows its help, so `--version` imports only what it needs."""
 
     def get_default(self, ctx: click.Context, call: bool = True) -> Any:
-        from fluid_render.runtimes.protocol import KUBECTL_IMAGE
+        from fluid_render.objects import KUBECTL_IMAGE
 
         return KUBECTL_IMAGE
 
 
 def _namespace(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    from fluid_render.api.names import namespace_problem
+    from fluid_render.names import namespace_problem
 
     problem = namespace_problem(value)
     if problem:
@@ -203,8 +203,7 @@ def build(
 ) -> None:
     """Render every object of the specs in INPUTS (files, folders, or - for stdin)."""
     from fluid_render.emit import memo, output_problem, publish_stream, publish_tree, read_previous
-    from fluid_render.load import read_sources
-    from fluid_render.lockfile import frozen, lock_update
+    from fluid_render.sources import read_sources
 
     lock_path: Path = settings["lock_path"]
     if output is None and settings["output_format"] != "tree":
@@ -224,6 +223,8 @@ def build(
         and memo.unchanged(output, previous, whole(None))
     ):
         return  # the tree holds what these inputs build to: nothing to write
+    from fluid_render.lockfile import frozen, lock_update  # loads the port plan and runtimes
+
     # A dataset's files are reused from a kustomize tree only, and --validate checks all.
     as_tree = settings["output_format"] == "tree"
     result = _render(inputs, settings, previous if as_tree and not check else None, sources)
@@ -247,7 +248,7 @@ def _inputs_fingerprint(
 ) -> Callable[[str | None], str]:
     """The whole build's fingerprint given the lock's text (None: the lock file's now)."""
     from fluid_render.fingerprint import inputs_fingerprint
-    from fluid_render.load import read_file, texts_by_label
+    from fluid_render.sources import read_file, texts_by_label
 
     texts = texts_by_label(sources)
     lock_path: Path = settings["lock_path"]
@@ -366,10 +367,11 @@ def inject(
     from fluid_render.emit import remove_stale_temps, write_files
     from fluid_render.inject import facts_from_build, inject_documents
     from fluid_render.inject import stream as injected_stream
-    from fluid_render.load import load_inputs, read_texts
+    from fluid_render.load import load_inputs
     from fluid_render.lockfile import read_lock
     from fluid_render.pipeline import build as run_build
     from fluid_render.plan.ports import PortRange
+    from fluid_render.sources import read_texts
 
     if in_place and "-" in apps:
         raise click.UsageError("--in-place cannot rewrite stdin")

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from fluid_render import __version__
 from fluid_render.resources import shipped
+from fluid_render.runtimes import charts
 
-if TYPE_CHECKING:  # types only; the registry is read when a digest is first taken
+if TYPE_CHECKING:
     from fluid_render.bind import Bundle
     from fluid_render.runtimes.protocol import Decided
     from fluid_render.validate import Spec
@@ -33,10 +34,8 @@ def dataset_folder(bundle: Bundle) -> str:
 def templates_digest() -> str:
     """The sha256 of every file the renderer reads (the templates and scripts of every runtime
     kind's chart), names included; charts are taken in name order, a byte apart."""
-    from fluid_render.runtimes.registry import CHARTS
-
     digest = hashlib.sha256()
-    for number, chart in enumerate(CHARTS):
+    for number, chart in enumerate(charts.CHARTS):
         root = shipped(chart)
         if number:  # a byte between charts: no file moves from one chart to the next unseen
             digest.update(b"\1")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from fluid_render.emit import LockUpdate
 from fluid_render.errors import BuildError, Problem
-from fluid_render.load import read_file
 from fluid_render.plan.lock import parse_lock
 from fluid_render.plan.ports import Lock
 from fluid_render.runtimes.registry import PORT_NAMES
+from fluid_render.sources import read_file
 
 
 @dataclass(frozen=True)

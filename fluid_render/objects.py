@@ -17,6 +17,7 @@ DATASET_FOLDER = ""  # the folder of the dataset the object belongs to
 OPERATIONS_WAVE = 4  # a data operation's Job waits for the runtime; each dependency adds one
 MANAGED_BY = "fluid-render"  # app.kubernetes.io/managed-by of every object written
 SERVICE_ACCOUNT = "fluid-render-operations"  # lets the operations of a namespace wait
+KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.31.0"  # what an operation waits with, by default
 RUNTIME = "{runtime}"  # the row of a runtime's custom resource, whatever its kind
 
 

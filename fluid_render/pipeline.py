@@ -16,7 +16,7 @@ from fluid_render.bind import Bundle, bind
 from fluid_render.errors import BuildError, Position, Problem, fail_if
 from fluid_render.fingerprint import dataset_fingerprints, dataset_folder
 from fluid_render.load import Document
-from fluid_render.objects import MANAGED_BY
+from fluid_render.objects import KUBECTL_IMAGE, MANAGED_BY
 from fluid_render.plan.configmaps import config_map_keys
 from fluid_render.plan.placement import check_placement
 from fluid_render.plan.ports import Lock, PortRange, allocate, runtime_key
@@ -27,7 +27,7 @@ from fluid_render.render import (
     render_operation_access,
     scripts,
 )
-from fluid_render.runtimes.protocol import KUBECTL_IMAGE, Decided, Key, Order, PlanInputs
+from fluid_render.runtimes.protocol import Decided, Key, Order, PlanInputs
 from fluid_render.runtimes.registry import RUNTIMES, runtime_of
 from fluid_render.validate import validate
 

@@ -17,11 +17,11 @@ from fluid_render.errors import Problem
 from fluid_render.helmchart import charts
 from fluid_render.load import Document, load_inputs
 from fluid_render.lockfile import read_lock
+from fluid_render.objects import KUBECTL_IMAGE
 from fluid_render.pipeline import build
 from fluid_render.plan.lock import render_lock
 from fluid_render.plan.ports import PortRange
 from fluid_render.render import Manifest
-from fluid_render.runtimes.protocol import KUBECTL_IMAGE
 
 
 @dataclass(frozen=True)

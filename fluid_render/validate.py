@@ -10,11 +10,11 @@ from pydantic import BaseModel, ValidationError
 
 from fluid_render import credentials
 from fluid_render.api import API_VERSION, KINDS
-from fluid_render.api.names import kind_problem, name_problem, namespace_problem
 from fluid_render.deprecated import did_you_mean, drop_deprecated, known_fields
 from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.errors import field_path as field_path
 from fluid_render.load import Document
+from fluid_render.names import kind_problem, name_problem, namespace_problem
 
 GROUP = API_VERSION.split("/")[0]
 M = TypeVar("M", bound=BaseModel)

@@ -11,11 +11,11 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from fluid_render.api.names import kind_problem, name_problem, namespace_problem
 from fluid_render.emit import OWNED, publish_tree, read_owned, tree
 from fluid_render.emit.owned import parse_owned, render_owned
 from fluid_render.errors import BuildError
 from fluid_render.load import Document, parse_documents
+from fluid_render.names import kind_problem, name_problem, namespace_problem
 from fluid_render.validate import validate
 
 HOSTILE = ["..", ".", "../x", "/etc", "a/b", "x/../../y", "", " ", "a\nb", "A" * 300, "-a", "a-"]

@@ -13,7 +13,7 @@ import pytest
 from fluid_render import fingerprint
 from fluid_render.objects import KIND_ORDER, kind_order, runtime_row
 from fluid_render.resources import shipped
-from fluid_render.runtimes import registry
+from fluid_render.runtimes import charts, registry
 
 from .conftest import ROOT
 
@@ -21,12 +21,16 @@ from .conftest import ROOT
 def test_templates_digest_covers_every_registered_chart(monkeypatch: pytest.MonkeyPatch) -> None:
     alone = fingerprint.templates_digest()
     fingerprint.templates_digest.cache_clear()
-    monkeypatch.setattr(registry, "CHARTS", (*registry.CHARTS, "charts/fluid"))
+    monkeypatch.setattr(charts, "CHARTS", (*charts.CHARTS, "charts/fluid"))
     try:
         with_another = fingerprint.templates_digest()
     finally:
         fingerprint.templates_digest.cache_clear()
     assert with_another != alone
+
+
+def test_the_chart_list_names_the_chart_of_every_registered_kind() -> None:
+    assert tuple(sorted({r.chart for r in registry.RUNTIMES.values()})) == charts.CHARTS
 
 
 @pytest.mark.parametrize("kind", sorted(registry.RUNTIMES))
@@ -48,6 +52,7 @@ KIND_AWARE = {
     "api": "the models of every kind (upstream keeps them together in api/v1alpha1)",
     "runtimes/alluxio": "the Alluxio runtime itself",
     "runtimes/registry.py": "the one door to the runtime kinds",
+    "runtimes/charts.py": "the chart folder of each kind, listed before any planner loads",
     "sync": "the in-cluster syncer, which asks an Alluxio master",
     "cli.py": "the edge: help texts and the `schema` command's kinds",
 }

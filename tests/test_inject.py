@@ -25,9 +25,10 @@ from fluid_render.inject import (
     inject_passthrough,
     stream,
 )
-from fluid_render.load import parse_documents, read_texts
+from fluid_render.load import parse_documents
 from fluid_render.pipeline import build
 from fluid_render.plan.ports import Lock, PortRange
+from fluid_render.sources import read_texts
 
 from .conftest import ROOT, read_tree, run
 

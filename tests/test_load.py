@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from fluid_render.errors import BuildError, Position, Problem
 from fluid_render.inject import Facts, inject_documents
-from fluid_render.load import load_inputs, parse_documents, read_sources
+from fluid_render.load import load_inputs, parse_documents
+from fluid_render.sources import read_sources
 
 
 def test_positions_point_at_keys_and_items() -> None:
@@ -144,8 +145,9 @@ def test_the_one_walk_of_plain_documents_equals_the_three_step_path(text: str) -
     """Where `_plain` takes a document, its positions (in order), data and budget charge are
     what `check_document`, `_index` and `construct_document` give; where it declines, it charged
     nothing."""
-    from fluid_render.limits import Budget, check_document
+    from fluid_render.limits import Budget
     from fluid_render.load import _index, _Loader, _plain
+    from fluid_render.nodelimits import check_document
 
     loader = _Loader(text)
     try:

@@ -1,12 +1,14 @@
 """Start-up imports only what `--version`, `--help` and `schema` need: no planner, renderer,
 pydantic, Jinja2 or YAML parser. The list below is the budget; a new import at start-up must
-be added here on purpose."""
+be added here on purpose. A rebuild the memo finds unchanged has a budget of its own."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -39,10 +41,10 @@ print(json.dumps(loaded), file=sys.stderr)
 """
 
 
-def modules_loaded_by(*args: str) -> list[str]:
+def modules_loaded_by(*args: str, env: dict[str, str] | None = None) -> list[str]:
     """The non-standard-library modules a fresh interpreter loads to run `fluid-render ARGS`."""
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, check=True, env=env
     )
     loaded: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
     return loaded
@@ -58,8 +60,44 @@ def test_start_up_imports_stay_within_the_budget(args: tuple[str, ...]) -> None:
     assert {m for m in loaded if m.split(".")[0] == "fluid_render"} <= ALLOWED_OWN_MODULES
 
 
-def test_the_probe_sees_what_a_build_imports() -> None:
-    """The budget test could pass by seeing nothing: a build must show the heavy modules."""
-    loaded = modules_loaded_by("build", "--help")
-    assert "fluid_render.cli" in loaded
-    assert any(m.startswith("fluid_render.plan") for m in loaded)
+SAMPLE = Path(__file__).parent / "data" / "samples" / "01-web-dataset-mem.yaml"
+
+NO_OP_OWN_MODULES = ALLOWED_OWN_MODULES | {
+    "fluid_render.emit",
+    "fluid_render.emit.files",
+    "fluid_render.emit.incremental",
+    "fluid_render.emit.layout",
+    "fluid_render.emit.memo",
+    "fluid_render.emit.owned",
+    "fluid_render.emit.publish",
+    "fluid_render.emit.staging",
+    "fluid_render.fingerprint",
+    "fluid_render.limits",
+    "fluid_render.names",
+    "fluid_render.objects",
+    "fluid_render.plan",
+    "fluid_render.plan.ports",
+    "fluid_render.runtimes",
+    "fluid_render.runtimes.charts",
+    "fluid_render.sources",
+}
+"""What `build -o` loads when the memo finds the tree built from these very inputs: it reads
+and hashes the inputs and the tree, and stops before the YAML parser, the API models, the
+planner and Jinja2 (`plan.ports` holds the `--port-range` type)."""
+
+
+def test_a_rebuild_the_memo_finds_unchanged_loads_no_parser_models_or_templates(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    args = ("build", str(SAMPLE), "--lock", str(tmp_path / "lock"), "-o", str(tmp_path / "out"))
+    first = modules_loaded_by(*args, env=env)
+    owned = (tmp_path / "out" / ".fluid-render-owned").read_text()
+    again = modules_loaded_by(*args, env=env)
+    assert (tmp_path / "out" / ".fluid-render-owned").read_text() == owned
+    # the probe sees the heavy modules when they load: the first build shows them
+    assert {"fluid_render.pipeline", "fluid_render.runtimes.registry"} <= set(first)
+    assert any(m.startswith("pydantic") for m in first)
+    assert [m for m in again if m.split(".")[0] in FORBIDDEN] == []
+    assert {m.split(".")[0] for m in again} <= ALLOWED_PACKAGES
+    assert {m for m in again if m.split(".")[0] == "fluid_render"} <= NO_OP_OWN_MODULES

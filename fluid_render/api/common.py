@@ -22,6 +22,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from fluid_render.names import DNS1123_LABEL, DNS1123_SUBDOMAIN
+
 from .quantity import (
     QUANTITY_LIMIT,
     QUANTITY_PATTERN,
@@ -106,8 +108,6 @@ LabelMap = dict[LabelKey, Annotated[StrictStr, Pattern(LABEL_VALUE, LABEL_VALUE_
 BACKUP_LOCATION_PATTERN = r"^(local|pvc)://.*$"
 """Backup and restore locations upstream can parse (`pkg/utils`, `ParseBackupRestorePath`)."""
 
-DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-DNS1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 DNS1035_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 
 Dns1123Label = Annotated[

@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fluid_render.errors import BuildError, Position, Problem
-from fluid_render.load import Document
 from fluid_render.objects import kind_order
-from fluid_render.render import Manifest
-from fluid_render.runtimes.registry import RUNTIMES
+
+if TYPE_CHECKING:  # a build that stops at the memo (`emit.memo`) loads neither
+    from fluid_render.load import Document
+    from fluid_render.render import Manifest
 
 KUSTOMIZATION = "kustomization.yaml"
 CLUSTER_FOLDER = "_cluster"
@@ -29,6 +31,8 @@ class OutputFile:
 
 def ordered(manifests: Iterable[Manifest]) -> list[Manifest]:
     """Namespace, dataset, install wave, kind, name: the same order whatever the input order."""
+    from fluid_render.runtimes.registry import RUNTIMES  # loaded by the build that made them
+
     return sorted(
         manifests,
         key=lambda m: (

@@ -27,8 +27,9 @@ from fluid_render.inject.workloads import (
     claims_in,
     kind_key,
 )
-from fluid_render.limits import Budget, check_text
+from fluid_render.limits import Budget
 from fluid_render.load import Document
+from fluid_render.nodelimits import check_text
 from fluid_render.objects import CLAIM_WAVE
 from fluid_render.render import FLUX_SUBSTITUTE, SYNC_WAVE
 

@@ -17,7 +17,6 @@ from fluid_render.plan.configmaps import ConfigMapKeys
 from fluid_render.plan.ports import PortNeeds
 from fluid_render.validate import Spec
 
-KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.31.0"  # what an operation waits with, by default
 Key = tuple[str, str, str]  # namespace, kind, name of a data operation
 
 

@@ -14,9 +14,6 @@ RUNTIMES: Mapping[str, Runtime] = {runtime.kind: runtime for runtime in (ALLUXIO
 PORT_NAMES: frozenset[str] = frozenset().union(*(r.port_names for r in RUNTIMES.values()))
 """Every port name a lock file may hold."""
 
-CHARTS: tuple[str, ...] = tuple(sorted({r.chart for r in RUNTIMES.values()}))
-"""The shipped chart folders (templates and scripts) of every runtime kind."""
-
 
 def runtime_of(bundle: Bundle) -> Runtime:
     """The runtime kind of a bundle (validate admits only registered kinds)."""

@@ -3,15 +3,16 @@
 A copied document's namespace, kind and name, and the `-n` default namespace, become folder and
 file names under `-o`. Kubernetes itself only accepts these shapes (apimachinery
 `validation.IsDNS1123Label` for namespaces, `IsDNS1123Subdomain` for most object names), so a
-value outside them is an error, never a path: no `/`, no `..`, nothing absolute.
+value outside them is an error, never a path: no `/`, no `..`, nothing absolute. No pydantic
+here: `-n` is checked before a command loads the API models.
 """
 
 from __future__ import annotations
 
 import re
 
-from fluid_render.api.common import DNS1123_LABEL, DNS1123_SUBDOMAIN
-
+DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 KIND_PATTERN = r"^[A-Za-z][A-Za-z0-9]{0,62}$"
 RBAC_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.:][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 """RBAC objects may be named like `system:aggregate-to-view` (k8s `ValidateRBACName` accepts
