@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
     from fluid_render.plan.ports import PortRange
     from fluid_render.project import Output
     from fluid_render.render import Manifest
+
+# No pydantic plugin serves this command; looking for them reads the metadata of every installed
+# package when the first model is built (pydantic/plugin/_loader.py). A user's own setting wins.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 DEFAULT_LOCK = "fluid-render.lock"
 F = TypeVar("F", bound=Callable[..., Any])

@@ -101,3 +101,33 @@ def test_a_rebuild_the_memo_finds_unchanged_loads_no_parser_models_or_templates(
     assert [m for m in again if m.split(".")[0] in FORBIDDEN] == []
     assert {m.split(".")[0] for m in again} <= ALLOWED_PACKAGES
     assert {m for m in again if m.split(".")[0] == "fluid_render"} <= NO_OP_OWN_MODULES
+
+
+def test_a_build_does_not_look_for_pydantic_plugins(tmp_path: Path) -> None:
+    """Discovery reads every installed package's metadata; the command uses no plugin."""
+    probe = (
+        "import sys\n"
+        "from fluid_render.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "from pydantic.plugin import _loader\n"
+        "print(_loader._plugins, file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    args = ["build", str(SAMPLE), "--lock", str(tmp_path / "lock")]
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "None"  # never loaded
+    # with the variable set (empty: no plugin disabled), the user's setting wins and the
+    # probe sees the discovery
+    looked = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        capture_output=True,
+        text=True,
+        env={**env, "PYDANTIC_DISABLE_PLUGINS": ""},
+    )
+    assert looked.stderr.strip().splitlines()[-1] == "{}"
