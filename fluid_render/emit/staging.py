@@ -21,6 +21,7 @@ import secrets
 import shutil
 import stat
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,19 +124,36 @@ def stage_tree(
 def _write_rendered(
     target: Path, staging: Path, files: Sequence[OutputFile], intact: Mapping[str, str]
 ) -> dict[str, str]:
-    """Write each rendered file, hard-linking an unchanged one; return path -> sha256."""
+    """Write each rendered file, hard-linking an unchanged one; return path -> sha256.
+
+    Folders are made first, in order; the files are then created by a few threads at once: on
+    this project's VM disk a new file costs a wait on the disk, not CPU (the system calls
+    release the GIL), and 11 000 files took half the time with four threads as with one."""
     hashes: dict[str, str] = {}
     checked: set[str] = {""}
+    todo: list[tuple[str, bytes, bool]] = []  # (path, bytes, whether a link may do)
     for file in files:
         data = file.text.encode("utf-8")
         key = file.path
         hashes[key] = sha256(data)
         _ensure_folder(staging, key.rpartition("/")[0], target, checked)
-        new = f"{staging}/{key}"
-        if intact.get(key) == hashes[key] and _link(f"{target}/{key}", new):
-            continue  # a twentieth of the cost of writing it anew
-        _write(new, data, target / key)
+        todo.append((key, data, intact.get(key) == hashes[key]))
+    step = max(1, -(-len(todo) // (WRITERS * 8)))
+    with ThreadPoolExecutor(WRITERS) as pool:
+        parts = [todo[i : i + step] for i in range(0, len(todo), step)]
+        list(pool.map(lambda part: _create(target, staging, part), parts))  # raises the first
     return hashes
+
+
+WRITERS = 4
+"""Threads creating the files of a staged tree."""
+
+
+def _create(target: Path, staging: Path, todo: Sequence[tuple[str, bytes, bool]]) -> None:
+    for key, data, unchanged in todo:
+        if unchanged and _link(f"{target}/{key}", f"{staging}/{key}"):
+            continue  # a twentieth of the cost of writing it anew
+        _write(f"{staging}/{key}", data, target / key)
 
 
 def _link(old: str, new: str) -> bool:
