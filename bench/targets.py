@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The six cases of issue 11, each beside its reference measured in the same run, paired.
+"""The six cases of issue 11 and the libraries' import floor, each beside its reference
+measured in the same run, paired.
 
 The machine's speed drifts (shared cores, a noisy disk), so every case alternates with its
 reference, A B A B ..., and the ratio is taken pair by pair; the table quotes medians. Every
@@ -30,6 +31,8 @@ from run import find_fluid_render, generate_specs, run_child
 ROOT = Path(__file__).resolve().parent.parent
 HELM = ROOT / ".tools" / "bin" / "helm"
 PORTS = "20000-40000"  # 1000 host-network runtimes need more than the default range
+LIBRARIES = "import click, yaml, jinja2.sandbox; from pydantic import BaseModel, Field"
+"""What every build imports from its libraries (the one-dataset build's floor)."""
 
 
 @dataclass
@@ -189,6 +192,13 @@ def measure(
             "<= 0.08 s",
             "bare interpreter",
             ([exe, "--version"], None),
+            bare,
+        ),
+        (
+            "floor: importing click, PyYAML, Jinja2 and pydantic, nothing else",
+            "(what a build cannot go below)",
+            "bare interpreter",
+            ([python, "-c", LIBRARIES], None),
             bare,
         ),
         (
