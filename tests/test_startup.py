@@ -11,6 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from fluid_render import cli, start
+from fluid_render.start import VERSION_LINE
 
 ALLOWED_PACKAGES = frozenset({"click", "fluid_render"})
 """Third-party packages start-up may load (the standard library is not counted)."""
@@ -131,3 +135,54 @@ def test_a_build_does_not_look_for_pydantic_plugins(tmp_path: Path) -> None:
         env={**env, "PYDANTIC_DISABLE_PLUGINS": ""},
     )
     assert looked.stderr.strip().splitlines()[-1] == "{}"
+
+
+def test_the_executable_answers_version_without_loading_the_command_line() -> None:
+    probe = (
+        "import json, sys\n"
+        "before = set(sys.modules)\n"
+        "from fluid_render.start import main\n"
+        "main()\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "--version"], capture_output=True, text=True, check=True
+    )
+    loaded = json.loads(done.stderr.strip().splitlines()[-1])
+    assert [m for m in loaded if m.startswith(("fluid_render", "click"))] == [
+        "fluid_render",
+        "fluid_render.start",
+    ]
+    assert done.stdout == VERSION_LINE
+
+
+def test_the_fast_answer_is_the_command_lines_own() -> None:
+    """The same bytes click's `version_option` prints, so the shortcut can never drift."""
+    result = CliRunner().invoke(cli.main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == VERSION_LINE
+
+
+@pytest.mark.parametrize("args", [["--version", "--help"], ["build", "--version"]])
+def test_anything_but_version_alone_goes_to_the_command_line(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[list[str]] = []
+    monkeypatch.setattr(sys, "argv", ["fluid-render", *args])
+    monkeypatch.setattr(cli, "main", lambda: seen.append(sys.argv[1:]))
+    start.main()
+    assert seen == [args]
+    assert capsys.readouterr().out == ""
+
+
+def test_a_closed_stdout_is_reported_by_the_command_line() -> None:
+    """`fluid-render --version >&-`: the error every command gives, not a traceback."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from fluid_render.start import main; main()", "--version"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert done.returncode == 1
+    assert done.stderr == "error: <stdout>: closed when fluid-render started\n"
