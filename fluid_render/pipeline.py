@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from multiprocessing import get_all_start_methods, get_context
-from multiprocessing.pool import Pool
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fluid_render.bind import Bundle, bind
 from fluid_render.errors import BuildError, Position, Problem, fail_if
@@ -30,6 +26,9 @@ from fluid_render.render import (
 from fluid_render.runtimes.protocol import Decided, Key, Order, PlanInputs
 from fluid_render.runtimes.registry import RUNTIMES, runtime_of
 from fluid_render.validate import validate
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
 
 
 @dataclass(frozen=True)
@@ -186,6 +185,8 @@ def _render_range(start: int, end: int) -> Rendered:
 def _render_all(bundles: Sequence[Bundle], decided: Decided, keep_values: bool) -> Rendered:
     """Every bundle's manifests in bundle order; large builds use every core (forked workers
     inherit the compiled templates and the specs, and return plain text)."""
+    from multiprocessing import get_all_start_methods  # a small build never forks
+
     global _work
     _work = _Work(bundles, decided, keep_values)
     try:
@@ -214,11 +215,15 @@ PR_SET_PDEATHSIG = 1
 def worker_pool(processes: int) -> Pool:
     """Forked workers that die with the build: a killed build leaves no process behind (they
     would wait forever on a task queue whose other end they hold themselves)."""
+    from multiprocessing import get_context
+
     return get_context("fork").Pool(processes, initializer=_die_with, initargs=(os.getpid(),))
 
 
 def _die_with(parent: int) -> None:
     """Ask Linux to kill this worker when its parent dies; exit if that has happened already."""
+    import ctypes.util
+
     libc_name = ctypes.util.find_library("c")
     prctl = getattr(ctypes.CDLL(libc_name), "prctl", None) if libc_name else None
     if prctl is not None:

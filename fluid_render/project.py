@@ -14,7 +14,6 @@ from pathlib import Path
 
 from fluid_render.emit import OutputFile, Previous, stream, stream_parts, tree
 from fluid_render.errors import Problem
-from fluid_render.helmchart import charts
 from fluid_render.load import Document, load_inputs
 from fluid_render.lockfile import read_lock
 from fluid_render.objects import KUBECTL_IMAGE
@@ -68,6 +67,8 @@ class Output:
     def files(self) -> list[OutputFile]:
         """The files of `-o DIR`."""
         if self.output_format == "helm":
+            from fluid_render.helmchart import charts  # only `--format helm` writes charts
+
             return charts(self.manifests, self.copied)
         return tree(self.manifests, self.copied, self.namespace, self.kept)
 

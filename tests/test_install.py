@@ -87,7 +87,7 @@ def test_every_import_is_a_runtime_dependency_or_its_extra() -> None:
 
 
 def test_the_cli_is_an_entry_point_and_the_plugin_an_extra() -> None:
-    assert PYPROJECT["project"]["scripts"] == {"fluid-render": "fluid_render.cli:main"}
+    assert PYPROJECT["project"]["scripts"] == {"fluid-render": "fluid_render.start:main"}
     assert PYPROJECT["project"]["entry-points"]["pytest11"] == {
         "fluid_render": "fluid_render.pytest_plugin"
     }

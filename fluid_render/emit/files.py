@@ -12,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-import secrets
 import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -113,7 +112,7 @@ def _existing(final: Path) -> tuple[int | None, bool]:
 def _create_locked(final: Path) -> tuple[int, Path]:
     """A new temporary file (mode 0666 less the umask, as any new file), locked by this run."""
     while True:
-        temp = final.parent / f".{final.name[:200]}{TEMP_MARK}{secrets.token_hex(8)}"
+        temp = final.parent / f".{final.name[:200]}{TEMP_MARK}{os.urandom(8).hex()}"
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         except FileExistsError:

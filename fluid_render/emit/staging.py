@@ -12,16 +12,12 @@ symlink and are checked to resolve inside the staging folder.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import fcntl
 import os
 import re
-import secrets
 import shutil
 import stat
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,6 +134,8 @@ def _write_rendered(
         hashes[key] = sha256(data)
         _ensure_folder(staging, key.rpartition("/")[0], target, checked)
         todo.append((key, data, intact.get(key) == hashes[key]))
+    from concurrent.futures import ThreadPoolExecutor  # a stream or an edit in place needs none
+
     step = max(1, -(-len(todo) // (WRITERS * 8)))
     with ThreadPoolExecutor(WRITERS) as pool:
         parts = [todo[i : i + step] for i in range(0, len(todo), step)]
@@ -317,7 +315,7 @@ def _make_staging(target: Path) -> tuple[Path, int]:
 
 def _new_staging_name(target: Path) -> Path:
     while True:
-        path = target.parent / f".{target.name[:200]}{STAGING_MARK}{secrets.token_hex(8)}"
+        path = target.parent / f".{target.name[:200]}{STAGING_MARK}{os.urandom(8).hex()}"
         if not os.path.lexists(path):
             return path
 
@@ -351,6 +349,8 @@ def _still_named(fd: int, path: Path) -> bool:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two folders in one step (Linux 3.15+); False where the system cannot."""
+    import ctypes.util  # only a rebuild that swaps a whole tree calls into libc
+
     libc_name = ctypes.util.find_library("c")
     if not libc_name:
         return False
