@@ -334,3 +334,24 @@ def test_a_read_only_lock_folder_leaves_the_tree(specs: Path, tmp_path: Path) ->
     assert result.exit_code == 1 and "Permission denied" in result.stderr
     assert snapshot(out) == tree and (locks / "fluid-render.lock").read_text() == lock_text
     assert [p for p in tmp_path.iterdir() if staging.STAGING_MARK in p.name] == []
+
+
+def test_a_staged_tree_links_unchanged_files_and_writes_the_rest(
+    specs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer threads take the files in parts; each part links what is unchanged and
+    writes what is not, and the tree is the one a fresh build writes."""
+    for number in range(12):  # 12 datasets: more parts than threads
+        (specs / f"d{number}.yaml").write_text(pair(f"d{number}"))
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    assert build(specs, out)[0] == 0
+    before = {p: (p.stat().st_ino, p.read_text()) for p in out.rglob("*.yaml")}
+    (specs / "d3.yaml").write_text(pair("d3").replace("replicas: 1", "replicas: 2"))
+    monkeypatch.setattr(incremental, "IN_PLACE_SHARE", 0.0)  # stage a whole new tree
+    assert build(specs, out)[0] == 0
+    assert build(specs, fresh)[0] == 0
+    assert read_tree(out) == read_tree(fresh)
+    changed = {p for p, (_, text) in before.items() if p.read_text() != text}
+    relinked = {p for p, (inode, _) in before.items() if p.stat().st_ino == inode}
+    assert changed and all(p.parent.name == "d3" for p in changed)
+    assert relinked == set(before) - changed
