@@ -161,8 +161,8 @@ def _render_range(start: int, end: int) -> Rendered:
     manifests: list[Manifest] = []
     problems: list[Problem] = []
     values: list[tuple[str, Any]] = []
+    decided = _work.decided
     for bundle in _work.bundles[start:end]:
-        decided = _work.decided
         inputs = PlanInputs(
             ports=decided.ports.get(runtime_key(bundle.namespace, bundle.name), {}),
             config_maps=decided.config_maps,

@@ -94,7 +94,8 @@ def _line_and_column(data: bytes, offset: int) -> tuple[int, int]:
 def read_each(
     inputs: Sequence[str], stdin: TextIO | None, problems: list[Problem], budget: Budget
 ) -> Iterator[tuple[str, str]]:
-    """Files, folders (every *.yaml and *.yml below, hidden ones skipped) and `-` for stdin."""
+    """Files, folders (every *.yaml and *.yml below, hidden ones skipped) and `-` for stdin,
+    as (label, text); each file's problems go to `problems`, its size is charged to `budget`."""
     for given in inputs:
         if given == STDIN:
             try:
