@@ -13,6 +13,7 @@ from the child's own rusage). Standard library only, plus the pinned helm in `.t
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -56,12 +57,18 @@ class Case:
         )
 
 
-def timed(
-    argv: Sequence[str], cwd: Path, prepare: Callable[[], None] | None = None
-) -> tuple[float, float]:
+Argv = Sequence[str] | Callable[[], Sequence[str]]
+"""A command, or what gives each run its own (a new output folder every time)."""
+Planned = tuple[str, str, str, tuple[Argv, Callable[[], None] | None], Callable[[], float]]
+"""A case: name, target, reference's name, (command, untimed preparation), timed reference."""
+
+
+def timed(argv: Argv, cwd: Path, prepare: Callable[[], None] | None = None) -> tuple[float, float]:
     """One run: (seconds, peak MB); `prepare` runs first, untimed."""
     if prepare is not None:
         prepare()
+    if callable(argv):
+        argv = argv()
     run = run_child(argv, cwd)
     if run.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{run.stderr}")
@@ -70,7 +77,7 @@ def timed(
 
 def paired(
     repeat: int,
-    case: tuple[Sequence[str], Callable[[], None] | None],
+    case: tuple[Argv, Callable[[], None] | None],
     reference: Callable[[], float],
     cwd: Path,
 ) -> tuple[list[float], list[float], float, list[float]]:
@@ -172,12 +179,19 @@ def measure(
         flip = "replicas: 7" if "replicas: 7" not in edited.read_text() else "replicas: 6"
         edited.write_text(_with_replicas(original, flip))
 
-    def copy_tree() -> float:
-        shutil.rmtree(work / "copy", ignore_errors=True)
-        return timed(["cp", "-r", str(out), str(work / "copy")], work)[0]
+    # Every fresh tree and every copy goes to a folder of its own, and none is removed before
+    # the run ends: this machine's ext4 has no journal, and there the inode allocator skips
+    # inodes freed in the last 60 s (300 s while their table block is unwritten), one by one
+    # (recently_deleted() in the kernel's fs/ext4/ialloc.c). Creating 11 000 files right after
+    # removing 11 000 cost 1 to 13 s instead of 0.3 s, whoever created them.
+    fresh.mkdir()
+    made = itertools.count()
 
-    def clear_fresh() -> None:
-        shutil.rmtree(fresh, ignore_errors=True)
+    def copy_tree() -> float:
+        return timed(["cp", "-r", str(out), str(fresh / f"copy-{next(made)}")], work)[0]
+
+    def into_new_folder() -> Sequence[str]:
+        return [*build, "-o", str(fresh / f"build-{next(made)}")]
 
     def forget() -> None:
         """An empty user cache, as on a CI runner: no memo of the last build, no compiled
@@ -186,7 +200,7 @@ def measure(
         shutil.rmtree(cache, ignore_errors=True)
         os.environ["XDG_CACHE_HOME"] = str(cache)
 
-    plan = [
+    plan: list[Planned] = [
         (
             "`fluid-render --version`",
             "<= 0.08 s",
@@ -234,7 +248,7 @@ def measure(
             f"build -o, {count}, fresh folder",
             "<= 1.3x `cp -r`",
             "`cp -r` of the same tree",
-            ([*build, "-o", str(fresh)], clear_fresh),
+            (into_new_folder, None),
             copy_tree,
         ),
     ]
