@@ -323,7 +323,8 @@ def test_parallel_render_equals_sequential_byte_for_byte(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sequential, parallel, pools = _build_both_ways(tmp_path, monkeypatch, _many(7))
-    assert pools == [4]  # 7 bundles over 4 workers: ranges of 2, 2, 2 and 1
+    # 7 bundles: the first rendered before forking, the other 6 in ranges of 2 on 3 workers
+    assert pools == [3]
     assert sequential.exit_code == parallel.exit_code == 0, parallel.stderr
     assert parallel.stdout == sequential.stdout
     assert parallel.stderr == sequential.stderr
@@ -347,7 +348,7 @@ def test_parallel_render_returns_the_planned_values(monkeypatch: pytest.MonkeyPa
     sequential = once()
     pools = _force_workers(monkeypatch, cpus=4)
     parallel = once()
-    assert pools == [4]
+    assert pools == [3]
     # bundle order: team-0's datasets, then team-1's
     assert [v.name for _, v in parallel.planned] == ["d0", "d2", "d4", "d6", "d1", "d3", "d5"]
     assert parallel.planned == sequential.planned
@@ -359,9 +360,10 @@ def test_parallel_render_returns_the_planned_values(monkeypatch: pytest.MonkeyPa
 def test_problems_from_workers_are_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A planning error in the first and in the last range: both reach the user, in order."""
+    """A planning error in the first bundle (rendered before forking) and in the last range:
+    both reach the user, in order."""
     sequential, parallel, pools = _build_both_ways(tmp_path, monkeypatch, _many(7, broken=True))
-    assert pools == [4]
+    assert pools == [3]
     assert sequential.exit_code == parallel.exit_code == 1
     assert parallel.stdout == sequential.stdout == ""
     assert parallel.stderr == sequential.stderr
