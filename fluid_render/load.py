@@ -22,6 +22,10 @@ if not getattr(yaml, "__with_libyaml__", False):  # pragma: no cover - depends o
     raise ImportError("fluid-render needs PyYAML built with libyaml (pip install --force PyYAML)")
 
 YamlPath = tuple[str | int, ...]
+Mark = tuple[int, int]
+"""Where a key or item starts in its document's file: 1-based line and column. A plain tuple,
+not a Position: 1000 datasets record 70 000 of them and read a few, and as frozen dataclasses
+they took a quarter of the parsing time."""
 CONSTRUCTOR_FAILURES = (ValueError, TypeError, LookupError, AttributeError, ArithmeticError)
 """What PyYAML's and ruamel's constructors raise, instead of a YAML error, on a value they
 cannot read: `!!int abc`, a date 2001-13-45, `!!timestamp x`, `!!bool maybe`."""
@@ -85,8 +89,8 @@ class _UnusualError(Exception):
 
 
 def _plain(
-    loader: _Loader, root: yaml.Node, source: str, budget: Budget
-) -> tuple[dict[YamlPath, Position], Any] | None:
+    loader: _Loader, root: yaml.Node, budget: Budget
+) -> tuple[dict[YamlPath, Mark], Any] | None:
     """A document's positions and data in one walk, charged to the budget, when it is plain:
     no alias, no duplicate key, only mappings, sequences and scalars whose PyYAML constructors
     build them in one call (PyYAML's own constructor costs a generator and a wrapped call per
@@ -94,7 +98,7 @@ def _plain(
     any other document: `check_document`, `_index` and `construct_document` then report it.
     The positions and data are those the three would give, in the same order."""
     seen: set[int] = set()
-    positions: dict[YamlPath, Position] = {(): _position(root, source)}
+    positions: dict[YamlPath, Mark] = {(): _mark(root)}
     scalars = {tag: loader.yaml_constructors[tag] for tag in _SCALARS}
     nodes = chars = 0
 
@@ -127,14 +131,14 @@ def _plain(
                 child = (*path, key.value)
                 if child in positions:
                     raise _UnusualError  # a duplicate key: `_index` reports it
-                positions[child] = _position(key, source)
+                positions[child] = _mark(key)
                 mapping[build(key, child, depth + 1)] = build(value, child, depth + 1)
             return mapping
         if type(node) is yaml.SequenceNode and node.tag == _SEQ:
             items = []
             for index, item in enumerate(node.value):
                 child = (*path, index)
-                positions[child] = _position(item, source)
+                positions[child] = _mark(item)
                 items.append(build(item, child, depth + 1))
             return items
         raise _UnusualError
@@ -156,7 +160,7 @@ class Document:
 
     data: dict[str, Any]
     source: str
-    positions: Mapping[YamlPath, Position]
+    positions: Mapping[YamlPath, Mark]
     text: str
 
     def position_of(self, path: Sequence[str | int]) -> Position:
@@ -164,7 +168,8 @@ class Document:
         key = tuple(path)
         while key not in self.positions:
             key = key[:-1]
-        return self.positions[key]
+        line, column = self.positions[key]
+        return Position(self.source, line, column)
 
     @property
     def kind(self) -> str:
@@ -214,7 +219,7 @@ def parse_documents(text: str, source: str, budget: Budget | None = None) -> lis
             node = loader.get_node()
             if node is None:
                 continue
-            plain = _plain(loader, node, source, budget)
+            plain = _plain(loader, node, budget)
             if plain is not None:
                 positions, data = plain
             else:
@@ -267,19 +272,23 @@ def yaml_problem(error: yaml.YAMLError, source: str, text: str) -> Problem:
 
 
 def _position(node: yaml.Node, source: str) -> Position:
-    return Position(source, node.start_mark.line + 1, node.start_mark.column + 1)
+    return Position(source, *_mark(node))
+
+
+def _mark(node: yaml.Node) -> Mark:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
 def _index(
     node: yaml.Node,
     path: YamlPath,
     source: str,
-    positions: dict[YamlPath, Position],
+    positions: dict[YamlPath, Mark],
     problems: list[Problem],
 ) -> None:
     """Record where each key and item starts, and reject duplicate keys (libyaml keeps the last)."""
     if not path:
-        positions[path] = _position(node, source)
+        positions[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
@@ -289,14 +298,14 @@ def _index(
                     Problem(
                         _position(key_node, source),
                         ".".join(str(p) for p in child),
-                        f"duplicate key (first defined at line {positions[child].line})",
+                        f"duplicate key (first defined at line {positions[child][0]})",
                     )
                 )
                 continue
-            positions[child] = _position(key_node, source)
+            positions[child] = _mark(key_node)
             _index(value_node, child, source, positions, problems)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             child = (*path, index)
-            positions[child] = _position(item, source)
+            positions[child] = _mark(item)
             _index(item, child, source, positions, problems)

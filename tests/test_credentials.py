@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from fluid_render import credentials
 from fluid_render.api import API_VERSION, CHECKED_FIELDS, Quantity, Shape
 from fluid_render.credentials import ALLOW_ANNOTATION
-from fluid_render.errors import BuildError, Position, Problem, field_path
+from fluid_render.errors import BuildError, Problem, field_path
 from fluid_render.load import Document, parse_documents
 from fluid_render.validate import problems_of, validate
 
@@ -485,7 +485,7 @@ def test_pydantic_errors_in_checked_fields_never_quote_the_value() -> None:
         spec: dict[str, dict[str, Quantity]]
 
     data = {"kind": "Dataset", "spec": {"sharedOptions": {"k": "AKIAIOSFODNN7EXAMPLE"}}}
-    doc = Document(data, "s.yaml", {(): Position("s.yaml", 1, 1)}, "")
+    doc = Document(data, "s.yaml", {(): (1, 1)}, "")
     with pytest.raises(ValidationError) as raised:
         Probe.model_validate({"spec": data["spec"]})
     assert "AKIAIOSFODNN7EXAMPLE" in str(raised.value)  # pydantic itself would quote it

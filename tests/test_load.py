@@ -156,12 +156,12 @@ def test_the_one_walk_of_plain_documents_equals_the_three_step_path(text: str) -
             if node is None:
                 continue
             fast, slow = Budget(), Budget()
-            plain = _plain(loader, node, "f", fast)
+            plain = _plain(loader, node, fast)
             if plain is None:
                 assert fast == Budget()
                 continue
             check_document(node, "f", slow)
-            positions: dict[tuple[str | int, ...], Position] = {}
+            positions: dict[tuple[str | int, ...], tuple[int, int]] = {}
             problems: list[Problem] = []
             _index(node, (), "f", positions, problems)
             assert problems == []
