@@ -381,10 +381,8 @@ def bench_size(
             again.notes.append("output differs from the first build")
         if relock != lock_text and "lock changed" not in again.notes:
             again.notes.append("lock changed")
-    # Removed only now, all at once: on an ext4 without a journal (this machine's) the inode
-    # allocator skips inodes freed in the last 60 to 300 s one by one (recently_deleted() in
-    # the kernel's fs/ext4/ialloc.c), so a tree written right after removing one as large
-    # measured 1 to 13 s instead of 0.3 s.
+    # Removed only now, all at once: see "Why nothing is removed while the cases run" in
+    # bench/README.md.
     for leftover in (warm, *work.glob(f"run-{count}-*"), specs):
         shutil.rmtree(leftover)
     cold.finish()

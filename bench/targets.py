@@ -2,7 +2,7 @@
 """The six cases of issue 11 and the libraries' import floor, each beside its reference
 measured in the same run, paired.
 
-The machine's speed drifts (shared cores, a noisy disk), so every case alternates with its
+The machine's speed drifts (shared cores), so every case alternates with its
 reference, A B A B ..., and the ratio is taken pair by pair; the table quotes medians. Every
 figure is a whole process timed from outside (wall clock around fork and `os.wait4`, peak RSS
 from the child's own rusage). Standard library only, plus the pinned helm in `.tools/bin`.
@@ -59,8 +59,10 @@ class Case:
 
 Argv = Sequence[str] | Callable[[], Sequence[str]]
 """A command, or what gives each run its own (a new output folder every time)."""
-Planned = tuple[str, str, str, tuple[Argv, Callable[[], None] | None], Callable[[], float]]
-"""A case: name, target, reference's name, (command, untimed preparation), timed reference."""
+Command = tuple[Argv, Callable[[], None] | None]
+"""A command and what runs before it, untimed."""
+Planned = tuple[str, str, str, Command, Callable[[], float]]
+"""A case: name, target, reference's name, its command, timed reference."""
 
 
 def timed(argv: Argv, cwd: Path, prepare: Callable[[], None] | None = None) -> tuple[float, float]:
@@ -77,7 +79,7 @@ def timed(argv: Argv, cwd: Path, prepare: Callable[[], None] | None = None) -> t
 
 def paired(
     repeat: int,
-    case: tuple[Argv, Callable[[], None] | None],
+    case: Command,
     reference: Callable[[], float],
     cwd: Path,
 ) -> tuple[list[float], list[float], float, list[float]]:
@@ -179,11 +181,8 @@ def measure(
         flip = "replicas: 7" if "replicas: 7" not in edited.read_text() else "replicas: 6"
         edited.write_text(_with_replicas(original, flip))
 
-    # Every fresh tree and every copy goes to a folder of its own, and none is removed before
-    # the run ends: this machine's ext4 has no journal, and there the inode allocator skips
-    # inodes freed in the last 60 s (300 s while their table block is unwritten), one by one
-    # (recently_deleted() in the kernel's fs/ext4/ialloc.c). Creating 11 000 files right after
-    # removing 11 000 cost 1 to 13 s instead of 0.3 s, whoever created them.
+    # Every fresh tree and every copy goes to a folder of its own, none removed before the run
+    # ends: see "Why nothing is removed while the cases run" in bench/README.md.
     fresh.mkdir()
     made = itertools.count()
 
