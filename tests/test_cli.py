@@ -282,7 +282,7 @@ def test_validate_reports_invalid_objects(monkeypatch: pytest.MonkeyPatch, specs
         manifests = original(group)  # type: ignore[arg-type]
         first = manifests[-1]
         bad = first.text.replace("spec:\n", "spec:\n  replicaz: 1\n", 1)
-        return [*manifests[:-1], render.Manifest(**{**first.__dict__, "text": bad})]
+        return [*manifests[:-1], first._replace(text=bad)]
 
     monkeypatch.setattr("fluid_render.pipeline.render_group", broken)
     code, out, err = build(specs, "--validate")

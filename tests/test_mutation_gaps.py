@@ -11,9 +11,11 @@ import importlib
 import io
 import re
 import textwrap
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 import pytest
 import yaml
@@ -293,38 +295,65 @@ spec:
 
 def _build_both_ways(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, specs: str
-) -> tuple[Any, Any, list[int]]:
+) -> tuple[Any, Any, Forced]:
     """The same build sequentially and then on forked workers (as if from 200 datasets)."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "specs.yaml").write_text(specs, encoding="utf-8")
     sequential = run("build", "specs.yaml", "--lock", "lock-1")
-    pools = _force_workers(monkeypatch, cpus=4)
+    forced = _force_workers(monkeypatch, cpus=4)
     parallel = run("build", "specs.yaml", "--lock", "lock-2")
-    return sequential, parallel, pools
+    return sequential, parallel, forced
 
 
-def _force_workers(monkeypatch: pytest.MonkeyPatch, cpus: int) -> list[int]:
-    """Builds of two datasets or more render on forked workers, as if on `cpus` cores; the
-    list returned records the size of every pool started."""
-    pools: list[int] = []
-    real_pool = pipeline.worker_pool
+@dataclass
+class Forced:
+    pools: list[int] = field(default_factory=list)
+    """The size of every pool started."""
+    from_workers: list[int] = field(default_factory=list)
+    """The index of every piece a worker rendered."""
+
+
+def _force_workers(monkeypatch: pytest.MonkeyPatch, cpus: int) -> Forced:
+    """Builds of two datasets or more render on forked workers, as if on `cpus` cores. Every
+    piece takes 0.1 s more, so that the build and its workers take turns (a small build would
+    otherwise be done before its workers start, and its pieces would come back in order)."""
+    forced = Forced()
+    real_pool, real_range, real_read = (
+        pipeline.worker_pool,
+        pipeline._render_range,
+        pipeline._read_spool,
+    )
 
     def counting_pool(processes: int) -> Any:
-        pools.append(processes)
+        forced.pools.append(processes)
         return real_pool(processes)
+
+    def slow_piece(start: int, end: int) -> pipeline.Rendered:
+        if start > 0:  # not the first bundle, rendered before forking
+            time.sleep(0.1)
+        return real_range(start, end)
+
+    def recording_read(spool: IO[bytes]) -> Iterator[tuple[int, pipeline.Rendered]]:
+        for index, rendered in real_read(spool):
+            forced.from_workers.append(index)
+            yield index, rendered
 
     monkeypatch.setattr(pipeline, "PARALLEL_FROM", 2)
     monkeypatch.setattr(pipeline, "worker_pool", counting_pool)
+    monkeypatch.setattr(pipeline, "_render_range", slow_piece)
+    monkeypatch.setattr(pipeline, "_read_spool", recording_read)
     monkeypatch.setattr(pipeline.os, "cpu_count", lambda: cpus)
-    return pools
+    return forced
 
 
 def test_parallel_render_equals_sequential_byte_for_byte(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sequential, parallel, pools = _build_both_ways(tmp_path, monkeypatch, _many(7))
-    # 7 bundles: the first rendered before forking, the other 6 in ranges of 2 on 3 workers
-    assert pools == [3]
+    sequential, parallel, forced = _build_both_ways(tmp_path, monkeypatch, _many(7))
+    # 7 bundles: the first rendered before forking, the other 6 in pieces of 2 taken by the
+    # build and 2 workers
+    assert forced.pools == [2]
+    assert forced.from_workers
     assert sequential.exit_code == parallel.exit_code == 0, parallel.stderr
     assert parallel.stdout == sequential.stdout
     assert parallel.stderr == sequential.stderr
@@ -346,9 +375,10 @@ def test_parallel_render_returns_the_planned_values(monkeypatch: pytest.MonkeyPa
         )
 
     sequential = once()
-    pools = _force_workers(monkeypatch, cpus=4)
+    forced = _force_workers(monkeypatch, cpus=4)
     parallel = once()
-    assert pools == [3]
+    assert forced.pools == [2]
+    assert forced.from_workers
     # bundle order: team-0's datasets, then team-1's
     assert [v.name for _, v in parallel.planned] == ["d0", "d2", "d4", "d6", "d1", "d3", "d5"]
     assert parallel.planned == sequential.planned
@@ -362,8 +392,9 @@ def test_problems_from_workers_are_reported(
 ) -> None:
     """A planning error in the first bundle (rendered before forking) and in the last range:
     both reach the user, in order."""
-    sequential, parallel, pools = _build_both_ways(tmp_path, monkeypatch, _many(7, broken=True))
-    assert pools == [3]
+    sequential, parallel, forced = _build_both_ways(tmp_path, monkeypatch, _many(7, broken=True))
+    assert forced.pools == [2]
+    assert forced.from_workers
     assert sequential.exit_code == parallel.exit_code == 1
     assert parallel.stdout == sequential.stdout == ""
     assert parallel.stderr == sequential.stderr
@@ -765,8 +796,9 @@ def test_mount_point_and_option_values_are_positioned_errors(tmp_path: Path) -> 
 def test_parallel_render_in_small_pieces_without_the_values(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Workers send results back in pieces of CHUNK bundles, in order, on at most one process a
-    core; `keep_values=False` sends no planned values back and renders the same manifests."""
+    """The build and its workers render pieces of CHUNK bundles, put back in order, on at most
+    one process a core; `keep_values=False` sends no planned values back and renders the same
+    manifests."""
     from fluid_render.load import parse_documents
     from fluid_render.plan.ports import Lock, PortRange
 
@@ -782,13 +814,30 @@ def test_parallel_render_in_small_pieces_without_the_values(
         )
 
     sequential = once(True)
-    pools = _force_workers(monkeypatch, cpus=2)
+    forced = _force_workers(monkeypatch, cpus=2)
     monkeypatch.setattr(pipeline, "CHUNK", 1)
     lean = once(False)
-    assert pools == [2]
+    assert forced.pools == [1]
+    assert forced.from_workers
     assert list(lean.planned) == []
     assert lean.manifests == sequential.manifests
     assert len(sequential.planned) == 7
+
+
+def test_no_temporary_folder_renders_on_one_core(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers hand their text back through temporary files; where none can be made, the build
+    renders everything itself and prints the same bytes."""
+
+    def no_temporary_file() -> Any:
+        raise PermissionError(13, "Permission denied", "/tmp")
+
+    monkeypatch.setattr(pipeline.tempfile, "TemporaryFile", no_temporary_file)
+    sequential, parallel, forced = _build_both_ways(tmp_path, monkeypatch, _many(7))
+    assert forced.pools == []
+    assert parallel.exit_code == 0, parallel.stderr
+    assert parallel.stdout == sequential.stdout
 
 
 def test_init_users_opens_every_tier_path_of_the_spec(tmp_path: Path) -> None:
