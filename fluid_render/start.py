@@ -1,4 +1,5 @@
-"""The `fluid-render` executable: `--version` answered before the command line loads.
+"""The `fluid-render` executable: `--version` answered before the command line loads, and a
+command that succeeded ended without the interpreter's teardown.
 
 Scripts and CI ask for the version to check which fluid-render they run; the answer needs no
 option parser, and importing click costs three times the interpreter's own start-up here.
@@ -7,7 +8,9 @@ Everything else, `--version` with other arguments included, goes to `fluid_rende
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import TextIO
 
 from fluid_render import __version__
 
@@ -20,7 +23,16 @@ def main() -> None:
         return
     from fluid_render.cli import main as command_line
 
-    command_line()
+    try:
+        command_line()
+    except SystemExit as done:
+        # Success leaves nothing to do but free memory: every output file is closed, and the
+        # streams are flushed here. The interpreter's teardown (freeing a large build's objects
+        # one by one, a last cycle collection) took 50 ms after 1000 datasets, 4% of the build;
+        # mypy ends the same way (`mypy/util.py`, `hard_exit`). Failures exit as usual.
+        if done.code in (0, None) and _flushed(sys.stdout) and _flushed(sys.stderr):
+            os._exit(0)
+        raise
 
 
 def _printed(text: str) -> bool:
@@ -30,5 +42,14 @@ def _printed(text: str) -> bool:
         sys.stdout.write(text)
         sys.stdout.flush()
     except (AttributeError, OSError, ValueError):  # None, a closed pipe, a closed file
+        return False
+    return True
+
+
+def _flushed(stream: TextIO | None) -> bool:
+    try:
+        if stream is not None:
+            stream.flush()
+    except (OSError, ValueError):  # a closed pipe, a full disk, a closed file
         return False
     return True

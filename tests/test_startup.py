@@ -186,3 +186,42 @@ def test_a_closed_stdout_is_reported_by_the_command_line() -> None:
     )
     assert done.returncode == 1
     assert done.stderr == "error: <stdout>: closed when fluid-render started\n"
+
+
+_EXECUTABLE_PROBE = """
+import atexit, sys
+atexit.register(lambda: print("teardown ran", file=sys.stderr))
+from fluid_render.start import main
+main()
+"""
+
+
+def test_a_command_that_succeeds_skips_the_teardown_and_loses_no_output(tmp_path: Path) -> None:
+    """The executable ends a successful command with os._exit, after flushing: the whole
+    stream arrives (the same bytes as in-process), and the interpreter's exit handlers do not
+    run."""
+    samples = sorted(str(p) for p in SAMPLE.parent.glob("0[1-5]-*.yaml"))
+    args = ["build", *samples, "--lock", str(tmp_path / "lock")]
+    done = subprocess.run(
+        [sys.executable, "-c", _EXECUTABLE_PROBE, *args], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "teardown ran" not in done.stderr
+    (tmp_path / "lock").unlink()
+    in_process = CliRunner().invoke(cli.main, args)
+    assert in_process.exit_code == 0
+    assert len(done.stdout) > 64 * 1024  # more than one pipe's buffer
+    assert done.stdout == in_process.stdout
+
+
+def test_a_command_that_fails_exits_as_usual(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: data.fluid.io/v1alpha1\nkind: Dataset\nmetadata: [\n")
+    done = subprocess.run(
+        [sys.executable, "-c", _EXECUTABLE_PROBE, "build", str(bad)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"error: {bad}:")
+    assert done.stderr.endswith("teardown ran\n")
