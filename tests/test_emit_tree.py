@@ -355,3 +355,55 @@ def test_a_staged_tree_links_unchanged_files_and_writes_the_rest(
     relinked = {p for p, (inode, _) in before.items() if p.stat().st_ino == inode}
     assert changed and all(p.parent.name == "d3" for p in changed)
     assert relinked == set(before) - changed
+
+
+def test_a_short_write_is_continued(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`os.write` may take fewer bytes than given (a signal, a nearly full disk): the rest is
+    written until the file holds every byte."""
+    real_write = os.write
+    calls: list[int] = []
+
+    def at_most_1000(fd: int, data: Any) -> int:
+        calls.append(fd)
+        return real_write(fd, bytes(data[:1000]))
+
+    monkeypatch.setattr(os, "write", at_most_1000)
+    data = bytes(range(256)) * 20
+    staging._write(str(tmp_path / "f"), data, tmp_path / "f")
+    monkeypatch.undo()
+    assert (tmp_path / "f").read_bytes() == data
+    assert len(calls) == 6
+
+
+def test_a_failed_write_closes_the_file_and_fails_the_build(
+    specs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(incremental, "IN_PLACE_SHARE", 0.0)  # stage a whole new tree
+    out, tree, lock = _prepared(specs, tmp_path)
+    created: list[int] = []
+    closed: set[int] = set()
+    real_open, real_close = os.open, os.close
+    new_file = os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+
+    def recording_open(path: Any, flags: int, mode: int = 0o777, **kw: Any) -> int:
+        fd = real_open(path, flags, mode, **kw)
+        if flags & new_file == new_file:
+            created.append(fd)
+        return fd
+
+    def recording_close(fd: int) -> None:
+        closed.add(fd)
+        real_close(fd)
+
+    def full_disk(fd: int, data: Any) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "open", recording_open)
+    monkeypatch.setattr(os, "close", recording_close)
+    monkeypatch.setattr(os, "write", full_disk)
+    code, err = build(specs, out)
+    monkeypatch.undo()
+    assert code == 1 and "No space left on device" in err
+    _unchanged(specs, tmp_path, tree, lock)
+    assert created
+    assert set(created) <= closed

@@ -167,14 +167,23 @@ def _link(old: str, new: str) -> bool:
 
 def _write(path: str, data: bytes, shown: Path) -> None:
     """Create one new file in a checked folder; O_NOFOLLOW and O_EXCL: never through a link,
-    never over a file carried over from the user's tree."""
+    never over a file carried over from the user's tree.
+
+    Written with `os.write`, not through a file object: `os.fdopen` adds an `fstat`, an
+    `ioctl` and an `lseek` to each file, and every system call hands the interpreter lock
+    between the writer threads. Creating 12 000 files took 0.27 to 0.29 s instead of 0.36 to
+    0.43 s."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
         fd = os.open(path, flags, 0o666)
     except FileExistsError:
         raise BuildError([_clash(shown)]) from None
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
+    try:
+        rest = memoryview(data)
+        while rest:  # a write may take fewer bytes than given
+            rest = rest[os.write(fd, rest) :]
+    finally:
+        os.close(fd)
 
 
 def _ensure_folder(staging: Path, relative: str, target: Path, checked: set[str]) -> None:
