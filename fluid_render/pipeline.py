@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
-import pickle
 import signal
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -208,12 +206,16 @@ def _taken_pieces() -> Iterator[tuple[int, Rendered]]:
 def _render_into(spool: int) -> None:
     """A worker's task: render pieces, each pickled into the file `spool` (a descriptor
     inherited from the build) as soon as it is done."""
+    import pickle
+
     with open(spool, "ab", closefd=False) as out:
         for piece in _taken_pieces():
             pickle.dump(piece, out, pickle.HIGHEST_PROTOCOL)
 
 
 def _read_spool(spool: IO[bytes]) -> Iterator[tuple[int, Rendered]]:
+    import pickle
+
     spool.seek(0)
     while True:
         try:
@@ -231,14 +233,15 @@ def _render_all(bundles: Sequence[Bundle], decided: Decided, keep_values: bool) 
     interpreter lock for each read, which a rendering build gives up only every 5 ms
     (`sys.getswitchinterval`); sent back at the end instead, 500 datasets' text took 75 to 90
     ms more after the last piece."""
-    from multiprocessing import get_all_start_methods, get_context  # a small build never forks
-
     global _work
     _work = _Work(bundles, decided, keep_values)
     try:
         workers = min(os.cpu_count() or 1, 8)
-        if len(bundles) < PARALLEL_FROM or workers < 2 or "fork" not in get_all_start_methods():
+        if len(bundles) < PARALLEL_FROM or workers < 2 or not hasattr(os, "fork"):
             return _render_range(0, len(bundles))
+        import tempfile  # a small build never forks, nor imports what forking needs
+        from multiprocessing import get_context
+
         for runtime in RUNTIMES.values():
             environment(runtime.chart)  # compile the templates once, before forking
         # The first bundle is rendered here, before forking: the workers inherit what that

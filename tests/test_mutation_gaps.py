@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import io
 import re
+import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Iterator
@@ -833,7 +834,7 @@ def test_no_temporary_folder_renders_on_one_core(
     def no_temporary_file() -> Any:
         raise PermissionError(13, "Permission denied", "/tmp")
 
-    monkeypatch.setattr(pipeline.tempfile, "TemporaryFile", no_temporary_file)
+    monkeypatch.setattr(tempfile, "TemporaryFile", no_temporary_file)
     sequential, parallel, forced = _build_both_ways(tmp_path, monkeypatch, _many(7))
     assert forced.pools == []
     assert parallel.exit_code == 0, parallel.stderr

@@ -225,3 +225,20 @@ def test_a_command_that_fails_exits_as_usual(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.startswith(f"error: {bad}:")
     assert done.stderr.endswith("teardown ran\n")
+
+
+def test_a_small_build_does_not_load_what_forking_needs(tmp_path: Path) -> None:
+    """Only a build of PARALLEL_FROM datasets or more renders on forked workers."""
+    probe = (
+        "import sys\n"
+        "from fluid_render.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('multiprocessing' in sys.modules, file=sys.stderr)\n"
+    )
+    args = ["build", str(SAMPLE), "--lock", str(tmp_path / "lock")]
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "False"
