@@ -30,7 +30,7 @@ from fluid_render.runtimes.registry import RUNTIMES, runtime_of
 from fluid_render.validate import validate
 
 if TYPE_CHECKING:
-    from multiprocessing.pool import Pool
+    from concurrent.futures import Future, ProcessPoolExecutor
     from multiprocessing.sharedctypes import Synchronized
 
 
@@ -214,13 +214,15 @@ def _render_into(spool: int) -> None:
 
 
 def _read_spool(spool: IO[bytes]) -> Iterator[tuple[int, Rendered]]:
+    """The pieces a worker handed back, up to its end or to the first piece a killed worker
+    left unfinished."""
     import pickle
 
     spool.seek(0)
     while True:
         try:
             yield pickle.load(spool)
-        except EOFError:
+        except (EOFError, pickle.UnpicklingError):
             return
 
 
@@ -263,16 +265,32 @@ def _render_all(bundles: Sequence[Bundle], decided: Decided, keep_values: bool) 
             gc.freeze()
             try:
                 with worker_pool(helpers) as pool:
-                    theirs = pool.map_async(_render_into, [s.fileno() for s in spools], 1)
+                    theirs = [pool.submit(_render_into, spool.fileno()) for spool in spools]
                     done = list(_taken_pieces())
-                    theirs.get()
+                    _wait_for(theirs)
             finally:
                 gc.unfreeze()
             for spool in spools:
                 done += _read_spool(spool)
+        # A worker killed before handing back all it took (the kernel's OOM killer, a person)
+        # leaves pieces without text: the build renders them itself.
+        handed = {index for index, _ in done}
+        done += [(i, _render_range(*pieces[i])) for i in range(len(pieces)) if i not in handed]
         return _combine([head, *(rendered for _, rendered in sorted(done))])
     finally:
         _work = None
+
+
+def _wait_for(tasks: Sequence[Future[None]]) -> None:
+    """Until every worker's task ended; a worker's exception is raised, a killed worker is not
+    (the pool then stops the others, and what they did not hand back is rendered again)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    for task in tasks:
+        try:
+            task.result()
+        except BrokenProcessPool:
+            return
 
 
 def _combine(parts: Sequence[Rendered]) -> Rendered:
@@ -287,12 +305,20 @@ PR_SET_PDEATHSIG = 1
 """prctl(2) option: the signal a process gets when the thread that forked it dies."""
 
 
-def worker_pool(processes: int) -> Pool:
+def worker_pool(processes: int) -> ProcessPoolExecutor:
     """Forked workers that die with the build: a killed build leaves no process behind (they
-    would wait forever on a task queue whose other end they hold themselves)."""
+    would wait forever on a task queue whose other end they hold themselves). A pool of
+    `concurrent.futures` rather than `multiprocessing.Pool`: it reports a worker that died, where
+    the latter waits forever for its task."""
+    from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    return get_context("fork").Pool(processes, initializer=_die_with, initargs=(os.getpid(),))
+    return ProcessPoolExecutor(
+        processes,
+        mp_context=get_context("fork"),
+        initializer=_die_with,
+        initargs=(os.getpid(),),
+    )
 
 
 def _die_with(parent: int) -> None:

@@ -1,4 +1,5 @@
-"""A build killed with SIGKILL leaves no process, and its leftovers are removed by the next run."""
+"""A build killed with SIGKILL leaves no process, and its leftovers are removed by the next run;
+a render worker killed alone does not stop the build."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from fluid_render.emit import files, staging
 
 from .conftest import read_tree, run
 from .test_cli import pair
+from .test_mutation_gaps import _many
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="prctl and renameat2 are Linux")
 
@@ -62,7 +64,7 @@ def test_busy_workers_die_with_a_killed_build() -> None:
         "    os.write(1, b'%d\\n' % os.getpid())\n"  # one write: lines never interleave
         "    time.sleep(600)\n"
         "pool = worker_pool(2)\n"
-        "pool.map_async(busy, [0, 1], chunksize=1)\n"
+        "tasks = [pool.submit(busy, 0), pool.submit(busy, 1)]\n"
         "time.sleep(600)\n"
     )
     assert process.stdout is not None
@@ -179,3 +181,34 @@ def test_concurrent_builds_into_one_folder_all_succeed(tmp_path: Path) -> None:
     assert run("build", str(specs), "-o", str(expected), "--lock", str(lock)).exit_code == 0
     assert read_tree(out) == {**read_tree(expected), "README.md": "mine"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["expected", "l", "out", "specs"]
+
+
+def test_a_killed_render_worker_leaves_its_pieces_to_the_build(tmp_path: Path) -> None:
+    """The build renders what a killed worker took and did not hand back, and prints what a
+    build on one core prints (a pool of `multiprocessing` waited forever here)."""
+    specs, died = tmp_path / "specs.yaml", tmp_path / "died"
+    specs.write_text(_many(9))
+    probe = (
+        "import os, signal, sys, time\n"
+        "from fluid_render import pipeline\n"
+        "pipeline.PARALLEL_FROM, pipeline.CHUNK = 2, 1\n"
+        "pipeline.os.cpu_count = lambda: 2\n"
+        "build, real_range = os.getpid(), pipeline._render_range\n"
+        "def dying(start, end):\n"
+        "    if os.getpid() != build and start >= 4:\n"
+        f"        open({str(died)!r}, 'w').close()\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    time.sleep(0.05)  # the build and its worker take turns\n"
+        "    return real_range(start, end)\n"
+        "pipeline._render_range = dying\n"
+        "from fluid_render.cli import main\n"
+        f"main(['build', {str(specs)!r}, '--lock', {str(tmp_path / 'l1')!r}])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert died.exists()
+    alone = run("build", str(specs), "--lock", str(tmp_path / "l2"))
+    assert alone.exit_code == 0
+    assert done.stdout == alone.stdout
