@@ -107,8 +107,9 @@ def test_a_rebuild_the_memo_finds_unchanged_loads_no_parser_models_or_templates(
     assert {m for m in again if m.split(".")[0] == "fluid_render"} <= NO_OP_OWN_MODULES
 
 
-def test_a_build_does_not_look_for_pydantic_plugins(tmp_path: Path) -> None:
-    """Discovery reads every installed package's metadata; the command uses no plugin."""
+def after_a_build(tmp_path: Path, expression: str, env: dict[str, str] | None = None) -> str:
+    """What `expression` prints in the interpreter that has just built the sample in-process
+    (the command line's exit caught)."""
     probe = (
         "import sys\n"
         "from fluid_render.cli import main\n"
@@ -116,25 +117,25 @@ def test_a_build_does_not_look_for_pydantic_plugins(tmp_path: Path) -> None:
         "    main(sys.argv[1:])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "from pydantic.plugin import _loader\n"
-        "print(_loader._plugins, file=sys.stderr)\n"
+        f"print({expression}, file=sys.stderr)\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
     args = ["build", str(SAMPLE), "--lock", str(tmp_path / "lock")]
     done = subprocess.run(
         [sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env
     )
     assert done.returncode == 0, done.stderr
-    assert done.stderr.strip().splitlines()[-1] == "None"  # never loaded
+    return done.stderr.strip().splitlines()[-1]
+
+
+def test_a_build_does_not_look_for_pydantic_plugins(tmp_path: Path) -> None:
+    """Discovery reads every installed package's metadata; the command uses no plugin."""
+    plugins = "__import__('pydantic.plugin._loader').plugin._loader._plugins"
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    assert after_a_build(tmp_path, plugins, env) == "None"  # never loaded
     # with the variable set (empty: no plugin disabled), the user's setting wins and the
     # probe sees the discovery
-    looked = subprocess.run(
-        [sys.executable, "-c", probe, *args],
-        capture_output=True,
-        text=True,
-        env={**env, "PYDANTIC_DISABLE_PLUGINS": ""},
-    )
-    assert looked.stderr.strip().splitlines()[-1] == "{}"
+    looked = after_a_build(tmp_path, plugins, {**env, "PYDANTIC_DISABLE_PLUGINS": ""})
+    assert looked == "{}"
 
 
 def test_the_executable_answers_version_without_loading_the_command_line() -> None:
@@ -229,16 +230,4 @@ def test_a_command_that_fails_exits_as_usual(tmp_path: Path) -> None:
 
 def test_a_small_build_does_not_load_what_forking_needs(tmp_path: Path) -> None:
     """Only a build of PARALLEL_FROM datasets or more renders on forked workers."""
-    probe = (
-        "import sys\n"
-        "from fluid_render.cli import main\n"
-        "try:\n"
-        "    main(sys.argv[1:])\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print('multiprocessing' in sys.modules, file=sys.stderr)\n"
-    )
-    args = ["build", str(SAMPLE), "--lock", str(tmp_path / "lock")]
-    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.strip().splitlines()[-1] == "False"
+    assert after_a_build(tmp_path, "'multiprocessing' in sys.modules") == "False"
