@@ -241,8 +241,7 @@ def _render_all(bundles: Sequence[Bundle], decided: Decided, keep_values: bool) 
         workers = min(os.cpu_count() or 1, 8)
         if len(bundles) < PARALLEL_FROM or workers < 2 or not hasattr(os, "fork"):
             return _render_range(0, len(bundles))
-        import tempfile  # a small build never forks, nor imports what forking needs
-        from multiprocessing import get_context
+        from multiprocessing import get_context  # a small build never forks
 
         for runtime in RUNTIMES.values():
             environment(runtime.chart)  # compile the templates once, before forking
@@ -253,25 +252,7 @@ def _render_all(bundles: Sequence[Bundle], decided: Decided, keep_values: bool) 
         step = min(-(-(len(bundles) - 1) // workers), CHUNK)
         pieces = [(i, min(i + step, len(bundles))) for i in range(1, len(bundles), step)]
         _work = _Work(bundles, decided, keep_values, pieces, get_context("fork").Value("q", 0))
-        helpers = max(min(workers, len(pieces)) - 1, 1)
-        with ExitStack() as stack:
-            try:
-                spools = [stack.enter_context(tempfile.TemporaryFile()) for _ in range(helpers)]
-            except OSError:  # no writable temporary folder: render here, on one core
-                return _combine([head, _render_range(1, len(bundles))])
-            # Every object so far is left out of the cycle collector's walks while workers run:
-            # those walks write to each object they visit, and in a forked worker every page
-            # written is copied (gc.freeze, 0.93x to 0.97x wall for 1000 datasets).
-            gc.freeze()
-            try:
-                with worker_pool(helpers) as pool:
-                    theirs = [pool.submit(_render_into, spool.fileno()) for spool in spools]
-                    done = list(_taken_pieces())
-                    _wait_for(theirs)
-            finally:
-                gc.unfreeze()
-            for spool in spools:
-                done += _read_spool(spool)
+        done = _beside_workers(max(min(workers, len(pieces)) - 1, 1))
         # A worker killed before handing back all it took (the kernel's OOM killer, a person)
         # leaves pieces without text: the build renders them itself.
         handed = {index for index, _ in done}
@@ -279,6 +260,32 @@ def _render_all(bundles: Sequence[Bundle], decided: Decided, keep_values: bool) 
         return _combine([head, *(rendered for _, rendered in sorted(done))])
     finally:
         _work = None
+
+
+def _beside_workers(helpers: int) -> list[tuple[int, Rendered]]:
+    """The pieces this process and `helpers` forked workers rendered, in no order; all of
+    them rendered here when no temporary file can be made."""
+    import tempfile
+
+    with ExitStack() as stack:
+        try:
+            spools = [stack.enter_context(tempfile.TemporaryFile()) for _ in range(helpers)]
+        except OSError:  # no writable temporary folder: render here, on one core
+            return list(_taken_pieces())
+        # Every object so far is left out of the cycle collector's walks while workers run:
+        # those walks write to each object they visit, and in a forked worker every page
+        # written is copied (gc.freeze, 0.93x to 0.97x wall for 1000 datasets).
+        gc.freeze()
+        try:
+            with worker_pool(helpers) as pool:
+                theirs = [pool.submit(_render_into, spool.fileno()) for spool in spools]
+                done = list(_taken_pieces())
+                _wait_for(theirs)
+        finally:
+            gc.unfreeze()
+        for spool in spools:
+            done += _read_spool(spool)
+        return done
 
 
 def _wait_for(tasks: Sequence[Future[None]]) -> None:
