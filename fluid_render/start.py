@@ -40,13 +40,13 @@ def _printed(text: str) -> bool:
     instead and reports the problem as every command does."""
     try:
         sys.stdout.write(text)
-        sys.stdout.flush()
     except (AttributeError, OSError, ValueError):  # None, a closed pipe, a closed file
         return False
-    return True
+    return _flushed(sys.stdout)
 
 
 def _flushed(stream: TextIO | None) -> bool:
+    """Whether what `stream` buffers reached its file (a stream that is None holds nothing)."""
     try:
         if stream is not None:
             stream.flush()
