@@ -148,10 +148,12 @@ def plan_operation(
 
 
 def with_operations(plan_json: str, operations: list[dict[str, Any]]) -> str:
-    """The plan text with the runtime's operations added (they are planned after the runtime)."""
+    """The text of a plan `sync_plan` made (it lists no operations) with the runtime's
+    operations added: they are planned after the runtime. Most runtimes have none, and their
+    text is returned as it is, not parsed again."""
+    if not operations:
+        return plan_json
     plan = json.loads(plan_json)
-    if not operations and plan["operations"] == []:
-        return plan_json  # already the text dump_plan writes for this plan
     plan["operations"] = sorted(operations, key=lambda op: (op["kind"], op["name"]))
     return dump_plan(plan)
 
