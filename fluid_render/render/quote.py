@@ -83,8 +83,12 @@ def block(value: str, indent: int) -> YamlText:
         and not _BLOCK_UNSAFE.search(value)
     ):
         pad = " " * indent
-        lines = (pad + line if line else "" for line in value[:-1].split("\n"))
-        return YamlText("|\n" + "\n".join(lines))
+        body = value[:-1]
+        if "\n\n" in body:  # blank lines stay empty, without the indentation
+            text = "\n".join(pad + line if line else "" for line in body.split("\n"))
+        else:
+            text = pad + body.replace("\n", "\n" + pad)
+        return _new(YamlText, "|\n" + text)
     return quote(value)
 
 
@@ -112,30 +116,39 @@ _new = str.__new__
 
 
 def _lines(value: Any, indent: int, lines: list[str]) -> None:
-    """The block lines of a non-empty container at `indent`, appended to `lines` (one loop
-    for mappings and sequences: this runs for every nested value of every object)."""
+    """The block lines of a non-empty container at `indent`, appended to `lines`. This runs for
+    every nested value of every object: a loop for mappings and one for sequences, each with
+    no test the other needs (one shared loop cost 3% more of a large build)."""
     pad = " " * indent
     child = indent + 2
-    is_map = type(value) is dict
-    dash = pad + "-"
-    for entry in value.items() if is_map else value:
-        if is_map:
-            key, item = entry
+    append = lines.append
+    if type(value) is dict:
+        for key, item in value.items():
             head = pad + (_string(key) if type(key) is str else scalar(str(key))) + ":"
-        else:
-            item = entry
-            head = dash
+            kind = type(item)
+            if kind is str:
+                append(head + " " + _string(item))
+            elif kind not in _CONTAINERS:
+                append(head + " " + scalar(item))
+            elif not item:
+                append(head + (" {}" if kind is dict else " []"))
+            else:
+                append(head)
+                _lines(item, child, lines)
+        return
+    dash = pad + "- "
+    for item in value:
         kind = type(item)
         if kind is str:
-            lines.append(head + " " + _string(item))
+            append(dash + _string(item))
         elif kind not in _CONTAINERS:
-            lines.append(head + " " + scalar(item))
+            append(dash + scalar(item))
         elif not item:
-            lines.append(head + (" {}" if kind is dict else " []"))
-        elif kind is dict and not is_map:  # `- key: value`, the mapping's first line after `-`
+            append(dash + ("{}" if kind is dict else "[]"))
+        elif kind is dict:  # `- key: value`, the mapping's first line after the dash
             start = len(lines)
             _lines(item, child, lines)
-            lines[start] = head + " " + lines[start][child:]
+            lines[start] = dash + lines[start][child:]
         else:
-            lines.append(head)
+            append(pad + "-")
             _lines(item, child, lines)
