@@ -136,6 +136,7 @@ def test_nested_lists_indent_exactly() -> None:
     [
         ("set -e\n\necho ${X}\n", "|\n    set -e\n\n    echo ${X}"),
         ("one line\n", "|\n    one line"),
+        ("two\nlines\n", "|\n    two\n    lines"),
         ("two ends\n\n", None),  # a literal block keeps one final line break, not two
         (" indented\n", None),  # a first line with a leading space needs an indent indicator
         ("\nfirst line empty\n", None),

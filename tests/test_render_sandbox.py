@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 from jinja2 import TemplateError
 from jinja2.exceptions import SecurityError
+from jinja2.sandbox import unsafe
 
 from fluid_render.render import environment
 from fluid_render.runtimes.alluxio.chart import CHART
@@ -46,3 +47,24 @@ def test_str_format_stays_sandboxed_after_plain_reads() -> None:
     assert _render("{{ v.name | q }}", value) == '"{0.__class__}"'
     with pytest.raises(SecurityError):
         _render("{{ v.name.format(v) | q }}", value)
+
+
+def test_macros_are_called_in_loops_and_blocks_too() -> None:
+    """The generated code passes a macro called in a loop or a block two arguments of the
+    context's own; the sandbox's shortcut for macros must drop them as the context does."""
+    source = (
+        "{% macro item(x) %}<{{ x }}>{% endmacro %}"
+        "{% for n in [1, 2] %}{{ item(n) }}{% endfor %}"
+        "{% block b %}{% for n in [3] %}{{ item(n) }}{% endfor %}{{ item(4) }}{% endblock %}"
+    )
+    assert _render(source, _Values("x", 1)) == "<1><2><3><4>"
+
+
+def test_callables_other_than_macros_are_still_judged() -> None:
+    @unsafe
+    def refused() -> str:
+        return "ran"
+
+    template = environment(CHART).from_string("{{ f() }}")
+    with pytest.raises(SecurityError, match="not safely callable"):
+        template.render(f=refused)
