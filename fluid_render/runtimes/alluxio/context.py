@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 from fluid_render.api import AlluxioRuntime, Dataset
@@ -101,7 +101,7 @@ class Context:
 
     def component(self, attr: str) -> AlluxioCompTemplateSpec:
         found = getattr(self.runtime, attr)
-        return found if found is not None else AlluxioCompTemplateSpec()
+        return found if found is not None else _unset_component()
 
     def fuse_image(self) -> Image:
         return resolve_image(self.runtime.fuse, FUSE_IMAGE)
@@ -240,7 +240,7 @@ class Context:
 
     @cached_property
     def fuse(self) -> AlluxioFuseSpec:
-        return self.runtime.fuse or AlluxioFuseSpec()
+        return self.runtime.fuse or _unset_fuse()
 
     @cached_property
     def new_style_fuse(self) -> bool:
@@ -355,3 +355,15 @@ class Context:
         if len(args) >= 2 and self.mounts.all_http and user is None:
             args[1] += ",max_readahead=0"
         return args
+
+
+# What an unset section of the spec means: the model with no field set. Models are frozen, so
+# one instance serves every runtime (a new one for each took 1% of a 1000-dataset build).
+@cache
+def _unset_component() -> AlluxioCompTemplateSpec:
+    return AlluxioCompTemplateSpec()
+
+
+@cache
+def _unset_fuse() -> AlluxioFuseSpec:
+    return AlluxioFuseSpec()
