@@ -236,22 +236,22 @@ def _render_all(bundles: Sequence[Bundle], decided: Decided, keep_values: bool) 
     (`sys.getswitchinterval`); sent back at the end instead, 500 datasets' text took 75 to 90
     ms more after the last piece."""
     global _work
-    _work = _Work(bundles, decided, keep_values)
     try:
         workers = min(os.cpu_count() or 1, 8)
         if len(bundles) < PARALLEL_FROM or workers < 2 or not hasattr(os, "fork"):
+            _work = _Work(bundles, decided, keep_values)
             return _render_range(0, len(bundles))
         from multiprocessing import get_context  # a small build never forks
 
+        step = min(-(-(len(bundles) - 1) // workers), CHUNK)
+        pieces = [(i, min(i + step, len(bundles))) for i in range(1, len(bundles), step)]
+        _work = _Work(bundles, decided, keep_values, pieces, get_context("fork").Value("q", 0))
         for runtime in RUNTIMES.values():
             environment(runtime.chart)  # compile the templates once, before forking
         # The first bundle is rendered here, before forking: the workers inherit what that
         # warmed (the bytecode Python has specialized, the quoting and sandbox caches). Without
         # it each worker's first 50 bundles took twice as long as the next.
         head = _render_range(0, 1)
-        step = min(-(-(len(bundles) - 1) // workers), CHUNK)
-        pieces = [(i, min(i + step, len(bundles))) for i in range(1, len(bundles), step)]
-        _work = _Work(bundles, decided, keep_values, pieces, get_context("fork").Value("q", 0))
         done = _beside_workers(max(min(workers, len(pieces)) - 1, 1))
         # A worker killed before handing back all it took (the kernel's OOM killer, a person)
         # leaves pieces without text: the build renders them itself.
