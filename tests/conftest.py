@@ -1,4 +1,4 @@
-"""Shared helpers: run the CLI in-process and compare golden trees."""
+"""Shared helpers: run the CLI in-process, compare golden trees, write many datasets' specs."""
 
 from __future__ import annotations
 
@@ -58,3 +58,47 @@ def k8s_tool(name: str) -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def many_datasets(count: int, broken: bool = False) -> str:
+    """`count` datasets in two namespaces, each with a DataLoad; one load waits for another."""
+    docs = []
+    for i in range(count):
+        namespace = f"team-{i % 2}"
+        fuse = "\n  fuse: {imageTag: latest}" if broken and i == 0 else ""
+        target = "/nowhere" if broken and i == count - 1 else f"/d{i}"
+        docs.append(
+            f"""\
+apiVersion: data.fluid.io/v1alpha1
+kind: Dataset
+metadata: {{name: d{i}, namespace: {namespace}}}
+spec:
+  mounts: [{{mountPoint: "https://example.org/d{i}/", name: d{i}}}]
+---
+apiVersion: data.fluid.io/v1alpha1
+kind: AlluxioRuntime
+metadata: {{name: d{i}, namespace: {namespace}}}
+spec:
+  replicas: 1{fuse}
+  tieredstore:
+    levels: [{{mediumtype: MEM, path: /dev/shm, quota: 1Gi}}]
+---
+apiVersion: data.fluid.io/v1alpha1
+kind: DataLoad
+metadata: {{name: load{i}, namespace: {namespace}}}
+spec:
+  dataset: {{name: d{i}, namespace: {namespace}}}
+  target: [{{path: {target}}}]
+"""
+        )
+    docs.append(
+        """\
+apiVersion: data.fluid.io/v1alpha1
+kind: DataLoad
+metadata: {name: again, namespace: team-1}
+spec:
+  dataset: {name: d1, namespace: team-1}
+  runAfter: {kind: DataLoad, name: load1}
+"""
+    )
+    return "---\n".join(docs)

@@ -15,9 +15,8 @@ import pytest
 
 from fluid_render.emit import files, staging
 
-from .conftest import read_tree, run
+from .conftest import many_datasets, read_tree, run
 from .test_cli import pair
-from .test_mutation_gaps import _many
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="prctl and renameat2 are Linux")
 
@@ -187,7 +186,7 @@ def test_a_killed_render_worker_leaves_its_pieces_to_the_build(tmp_path: Path) -
     """The build renders what a killed worker took and did not hand back, and prints what a
     build on one core prints (a pool of `multiprocessing` waited forever here)."""
     specs, died = tmp_path / "specs.yaml", tmp_path / "died"
-    specs.write_text(_many(9))
+    specs.write_text(many_datasets(9))
     probe = (
         "import os, signal, sys, time\n"
         "from fluid_render import pipeline\n"

@@ -25,7 +25,7 @@ from ruamel.yaml import YAML
 from fluid_render import pipeline
 from fluid_render.render.quote import block, quote, scalar, to_yaml
 
-from .conftest import run
+from .conftest import many_datasets, run
 
 # The YAML 1.1 type repository's bool and null words (yaml.org/type/bool.html, null.html), which
 # go-yaml v2 under sigs.k8s.io/yaml resolves: so does the Kubernetes API server's YAML reader.
@@ -251,50 +251,6 @@ def test_words_survive_a_whole_build(
 # --- the parallel render path ------------------------------------------------------------------
 
 
-def _many(count: int, broken: bool = False) -> str:
-    """`count` datasets in two namespaces, each with a DataLoad; one load waits for another."""
-    docs = []
-    for i in range(count):
-        namespace = f"team-{i % 2}"
-        fuse = "\n  fuse: {imageTag: latest}" if broken and i == 0 else ""
-        target = "/nowhere" if broken and i == count - 1 else f"/d{i}"
-        docs.append(
-            f"""\
-apiVersion: data.fluid.io/v1alpha1
-kind: Dataset
-metadata: {{name: d{i}, namespace: {namespace}}}
-spec:
-  mounts: [{{mountPoint: "https://example.org/d{i}/", name: d{i}}}]
----
-apiVersion: data.fluid.io/v1alpha1
-kind: AlluxioRuntime
-metadata: {{name: d{i}, namespace: {namespace}}}
-spec:
-  replicas: 1{fuse}
-  tieredstore:
-    levels: [{{mediumtype: MEM, path: /dev/shm, quota: 1Gi}}]
----
-apiVersion: data.fluid.io/v1alpha1
-kind: DataLoad
-metadata: {{name: load{i}, namespace: {namespace}}}
-spec:
-  dataset: {{name: d{i}, namespace: {namespace}}}
-  target: [{{path: {target}}}]
-"""
-        )
-    docs.append(
-        """\
-apiVersion: data.fluid.io/v1alpha1
-kind: DataLoad
-metadata: {name: again, namespace: team-1}
-spec:
-  dataset: {name: d1, namespace: team-1}
-  runAfter: {kind: DataLoad, name: load1}
-"""
-    )
-    return "---\n".join(docs)
-
-
 def _build_both_ways(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, specs: str
 ) -> tuple[Any, Any, Forced]:
@@ -351,7 +307,7 @@ def _force_workers(monkeypatch: pytest.MonkeyPatch, cpus: int) -> Forced:
 def test_parallel_render_equals_sequential_byte_for_byte(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sequential, parallel, forced = _build_both_ways(tmp_path, monkeypatch, _many(7))
+    sequential, parallel, forced = _build_both_ways(tmp_path, monkeypatch, many_datasets(7))
     # 7 bundles: the first rendered before forking, the other 6 in pieces of 2 taken by the
     # build and 2 workers
     assert forced.pools == [2]
@@ -369,7 +325,7 @@ def test_parallel_render_returns_the_planned_values(monkeypatch: pytest.MonkeyPa
     from fluid_render.load import parse_documents
     from fluid_render.plan.ports import Lock, PortRange
 
-    documents = parse_documents(_many(7), "specs.yaml")
+    documents = parse_documents(many_datasets(7), "specs.yaml")
 
     def once() -> pipeline.Build:
         return pipeline.build(
@@ -394,7 +350,9 @@ def test_problems_from_workers_are_reported(
 ) -> None:
     """A planning error in the first bundle (rendered before forking) and in the last range:
     both reach the user, in order."""
-    sequential, parallel, forced = _build_both_ways(tmp_path, monkeypatch, _many(7, broken=True))
+    sequential, parallel, forced = _build_both_ways(
+        tmp_path, monkeypatch, many_datasets(7, broken=True)
+    )
     assert forced.pools == [2]
     assert forced.from_workers
     assert sequential.exit_code == parallel.exit_code == 1
@@ -804,7 +762,7 @@ def test_parallel_render_in_small_pieces_without_the_values(
     from fluid_render.load import parse_documents
     from fluid_render.plan.ports import Lock, PortRange
 
-    documents = parse_documents(_many(7), "specs.yaml")
+    documents = parse_documents(many_datasets(7), "specs.yaml")
 
     def once(keep_values: bool) -> pipeline.Build:
         return pipeline.build(
@@ -836,7 +794,7 @@ def test_no_temporary_folder_renders_on_one_core(
         raise PermissionError(13, "Permission denied", "/tmp")
 
     monkeypatch.setattr(tempfile, "TemporaryFile", no_temporary_file)
-    sequential, parallel, forced = _build_both_ways(tmp_path, monkeypatch, _many(7))
+    sequential, parallel, forced = _build_both_ways(tmp_path, monkeypatch, many_datasets(7))
     assert forced.pools == []
     assert parallel.exit_code == 0, parallel.stderr
     assert parallel.stdout == sequential.stdout
