@@ -6,6 +6,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -164,7 +165,7 @@ def _project_options(command: F) -> F:
 def _render(
     inputs: tuple[str, ...],
     settings: dict[str, Any],
-    previous: Previous | None = None,
+    previous_tree: Callable[[], Previous | None] | None = None,
     sources: list[tuple[str, str]] | None = None,
 ) -> Output:
     """The build of INPUTS (`sources`: as read already) in memory, its warnings on stderr."""
@@ -172,7 +173,7 @@ def _render(
         raise click.UsageError("--inject applies to copied documents: add --passthrough")
     from fluid_render.project import Options, render_project
 
-    output = render_project(inputs, Options(**settings), previous, sources)
+    output = render_project(inputs, Options(**settings), previous_tree, sources)
     for warning in output.warnings:
         click.echo(f"warning: {warning}", err=True)
     return output
@@ -216,23 +217,27 @@ def build(
     unwritable = output_problem(output, inputs, lock_path) if output is not None else None
     if unwritable:
         raise click.UsageError(unwritable)
-    previous = read_previous(output) if output is not None else None
     # Read once, for the memo's fingerprint and the build (stdin cannot be read twice).
     sources = read_sources(inputs) if output is not None and "-" not in inputs else None
     whole = _inputs_fingerprint(sources, settings) if sources is not None else None
-    if (
-        output
-        and previous
-        and whole
-        and not check
-        and memo.unchanged(output, previous, whole(None))
-    ):
-        return  # the tree holds what these inputs build to: nothing to write
-    from fluid_render.lockfile import frozen, lock_update  # loads the port plan and runtimes
+    with ExitStack() as stack:
+        previous_tree = _known(None)
+        if output and whole and not check and memo.names(output, whole(None)):
+            previous = read_previous(output)  # built from these inputs: most likely unchanged
+            if previous and memo.unchanged(output, previous, whole(None)):
+                return  # the tree holds what these inputs build to: nothing to write
+            previous_tree = _known(previous)
+        elif output is not None:
+            from fluid_render.emit.beside import tree_beside  # forks: only a build that goes on
 
-    # A dataset's files are reused from a kustomize tree only, and --validate checks all.
-    as_tree = settings["output_format"] == "tree"
-    result = _render(inputs, settings, previous if as_tree and not check else None, sources)
+            previous_tree = stack.enter_context(tree_beside(output))
+        from fluid_render.lockfile import frozen, lock_update  # loads the port plan and runtimes
+
+        # A dataset's files are reused from a kustomize tree only, and --validate checks all.
+        as_tree = settings["output_format"] == "tree"
+        reused = previous_tree if as_tree and not check else None
+        result = _render(inputs, settings, reused, sources)
+        previous = previous_tree()
     if frozen_lock:
         frozen(lock_path, result.lock_changed)
     if check:
@@ -263,6 +268,11 @@ def _inputs_fingerprint(
         return inputs_fingerprint(texts, settings, lock if lock is not None else current)
 
     return fingerprint
+
+
+def _known(previous: Previous | None) -> Callable[[], Previous | None]:
+    """A tree read already, as `tree_beside` hands one over."""
+    return lambda: previous
 
 
 @main.command(name="check")

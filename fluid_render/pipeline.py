@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import os
-import signal
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from typing import IO, TYPE_CHECKING, Any
 from fluid_render.bind import Bundle, bind
 from fluid_render.errors import BuildError, Position, Problem, fail_if
 from fluid_render.fingerprint import dataset_fingerprints, dataset_folder
+from fluid_render.forked import die_with
 from fluid_render.load import Document
 from fluid_render.objects import KUBECTL_IMAGE, MANAGED_BY
 from fluid_render.plan.configmaps import config_map_keys
@@ -308,33 +308,16 @@ def _combine(parts: Sequence[Rendered]) -> Rendered:
     )
 
 
-PR_SET_PDEATHSIG = 1
-"""prctl(2) option: the signal a process gets when the thread that forked it dies."""
-
-
 def worker_pool(processes: int) -> ProcessPoolExecutor:
-    """Forked workers that die with the build: a killed build leaves no process behind (they
-    would wait forever on a task queue whose other end they hold themselves). A pool of
-    `concurrent.futures` rather than `multiprocessing.Pool`: it reports a worker that died, where
-    the latter waits forever for its task."""
+    """Forked workers that die with the build (`die_with`). A pool of `concurrent.futures`
+    rather than `multiprocessing.Pool`: it reports a worker that died, where the latter waits
+    forever for its task."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     return ProcessPoolExecutor(
         processes,
         mp_context=get_context("fork"),
-        initializer=_die_with,
+        initializer=die_with,
         initargs=(os.getpid(),),
     )
-
-
-def _die_with(parent: int) -> None:
-    """Ask Linux to kill this worker when its parent dies; exit if that has happened already."""
-    import ctypes.util
-
-    libc_name = ctypes.util.find_library("c")
-    prctl = getattr(ctypes.CDLL(libc_name), "prctl", None) if libc_name else None
-    if prctl is not None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(1)

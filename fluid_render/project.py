@@ -7,7 +7,7 @@ plugin snapshots it; one function, so the four can never disagree about what a b
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,14 +76,16 @@ class Output:
 def render_project(
     inputs: Sequence[str],
     options: Options,
-    previous: Previous | None = None,
+    previous_tree: Callable[[], Previous | None] | None = None,
     sources: Sequence[tuple[str, str]] | None = None,
 ) -> Output:
     """Load, build and (with `inject`) mutate the copied documents; raises BuildError.
-    Datasets whose files `previous` (the tree being rebuilt) holds already are not rendered;
-    `sources` are the input files as the caller read them already (`load.read_sources`)."""
+    Datasets whose files the tree being rebuilt holds already are not rendered: that tree is
+    asked of `previous_tree` once the specs are loaded (it may be read meanwhile, see
+    `emit.beside`); `sources` are the input files as the caller read them already
+    (`load.read_sources`)."""
     with _fewer_cycle_collections():
-        return _render_project(inputs, options, previous, sources)
+        return _render_project(inputs, options, previous_tree, sources)
 
 
 @contextmanager
@@ -108,13 +110,15 @@ def _fewer_cycle_collections() -> Iterator[None]:
 def _render_project(
     inputs: Sequence[str],
     options: Options,
-    previous: Previous | None,
+    previous_tree: Callable[[], Previous | None] | None,
     sources: Sequence[tuple[str, str]] | None,
 ) -> Output:
     found = read_lock(options.lock_path)
     old_lock = found.text
+    documents = load_inputs(inputs, sources=sources)
+    previous = previous_tree() if previous_tree is not None else None
     result = build(
-        load_inputs(inputs, sources=sources),
+        documents,
         lock=found.lock,
         lock_source=str(options.lock_path),
         port_range=options.port_range,

@@ -66,6 +66,12 @@ def read_previous(output: Path) -> Previous | None:
     if not target.is_dir():
         return None
     recover(target)
+    return read_tree(target)
+
+
+def read_tree(target: Path) -> Previous | None:
+    """`read_previous` of a real path whose tree a killed build no longer holds half-changed
+    (`recover` ran): it only reads."""
     owned = read_owned(target)
     if owned.version is None:
         return None

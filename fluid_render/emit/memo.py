@@ -25,14 +25,24 @@ def _entry(output: Path) -> Path:
     return Path(base) / "fluid-render" / "builds" / folder
 
 
+def names(output: Path, inputs: str) -> bool:
+    """Whether the last build into `output` was of exactly `inputs` (the tree may have been
+    changed since: see `unchanged`)."""
+    return _remembered(output)[:1] == [inputs]
+
+
 def unchanged(output: Path, previous: Previous, inputs: str) -> bool:
     """Whether the intact tree `previous` at `output` was built from exactly `inputs`."""
-    try:
-        remembered = _entry(output).read_text(encoding="ascii").split()
-    except (OSError, UnicodeDecodeError):
-        return False
     owned = hashlib.sha256(previous.texts_owned.encode("utf-8")).hexdigest()
-    return remembered == [inputs, owned]
+    return _remembered(output) == [inputs, owned]
+
+
+def _remembered(output: Path) -> list[str]:
+    """The memo's entry for `output`: the inputs' fingerprint and the ownership file's digest."""
+    try:
+        return _entry(output).read_text(encoding="ascii").split()
+    except (OSError, UnicodeDecodeError):
+        return []
 
 
 def remember(output: Path, inputs: str) -> None:
