@@ -9,7 +9,6 @@ field name as a suggestion. Sources: upstream's `api/v1alpha1/*_types.go` histor
 
 from __future__ import annotations
 
-import difflib
 import types
 from collections.abc import Sequence
 from typing import Any, Union, get_args, get_origin
@@ -36,6 +35,8 @@ def drop_deprecated(doc: Document) -> tuple[list[Problem], dict[str, Any]]:
 
 def did_you_mean(unknown: str, known: Sequence[str]) -> str:
     """`; did you mean X?` when a known field is close enough, else nothing."""
+    import difflib  # only a build with an unknown field needs it
+
     close = difflib.get_close_matches(unknown, known, n=1, cutoff=0.75)
     if not close:
         lowered = {k.lower(): k for k in known}
