@@ -223,14 +223,14 @@ def build(
     with ExitStack() as stack:
         previous_tree = _known(None)
         if output and whole and not check and memo.names(output, whole(None)):
-            previous = read_previous(output)  # built from these inputs: most likely unchanged
+            previous = read_previous(output, lock_path)  # these inputs built it: likely unchanged
             if previous and memo.unchanged(output, previous, whole(None)):
                 return  # the tree holds what these inputs build to: nothing to write
             previous_tree = _known(previous)
         elif output is not None:
             from fluid_render.emit.beside import tree_beside  # forks: only a build that goes on
 
-            previous_tree = stack.enter_context(tree_beside(output))
+            previous_tree = stack.enter_context(tree_beside(output, lock_path))
         from fluid_render.lockfile import frozen, lock_update  # loads the port plan and runtimes
 
         # A dataset's files are reused from a kustomize tree only, and --validate checks all.
@@ -245,7 +245,7 @@ def build(
     update = lock_update(lock_path, result.new_lock, result.lock_changed)
     if output is not None:
         fingerprints = result.fingerprints if as_tree else {}
-        publish_tree(output, result.files(), update, previous, fingerprints)
+        publish_tree(output, result.files(), update, previous, fingerprints, lock_path=lock_path)
         if whole is not None and not result.warnings:  # warnings are shown every time
             lock_after = result.new_lock if result.lock_changed else result.old_lock
             memo.remember(output, whole(lock_after))

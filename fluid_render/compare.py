@@ -51,14 +51,15 @@ def in_memory(files: Sequence[OutputFile]) -> dict[str, str]:
 
 def read_folder(target: Path, files: Sequence[OutputFile]) -> dict[str, str]:
     """What of the folder a build would write or remove: the files it renders and the files
-    the ownership record says an earlier build wrote. Files of the user's own are not read."""
+    the ownership record says an earlier build wrote. Files of the user's own are not read; a
+    file that is not UTF-8 is read with U+FFFD for its bad bytes (it differs from ours)."""
     wanted = set(read_owned(target).files) | {f.path for f in files}
     found = {}
     for path in sorted(wanted - {OWNED}):
         if not _plain_relative(path) or (target / path).is_symlink():
             continue  # a hand-edited record must not make `diff` print files outside the folder
         try:
-            found[path] = (target / path).read_text(encoding="utf-8")
+            found[path] = (target / path).read_text(encoding="utf-8", errors="replace")
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             continue
     return found

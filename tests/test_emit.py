@@ -153,7 +153,7 @@ def test_whatever_tree_accepts_is_written_inside_the_output(
         files = tree([], [copied(namespace, kind, name)])
     except BuildError:
         return
-    publish_tree(out, files, None)
+    publish_tree(out, files, None, lock_path=root / "lock")
     written = sorted(p for p in root.rglob("*") if p.is_file())
     assert written and all(p.is_relative_to(out) for p in written)
     assert sorted(p.relative_to(out).as_posix() for p in written) == sorted(

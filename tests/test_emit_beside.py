@@ -68,17 +68,19 @@ def in_child(action: Callable[[Path], Any]) -> Callable[[Path], Any]:
 def test_the_tree_is_read_by_another_process_as_the_build_would_read_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, out, _ = built(tmp_path)
+    _, out, lock = built(tmp_path)
     pids = forks_seen(monkeypatch)
     readers = tmp_path / "readers"
     monkeypatch.setattr(
         "fluid_render.emit.beside.read_tree",
-        in_child(lambda target: (readers.write_text(str(os.getpid())), read_previous(target))[1]),
+        in_child(
+            lambda target: (readers.write_text(str(os.getpid())), incremental.read_tree(target))[1]
+        ),
     )
-    with beside.tree_beside(out) as previous_tree:
+    with beside.tree_beside(out, lock) as previous_tree:
         previous = previous_tree()
         assert previous_tree() is previous  # asked twice, read once
-    assert previous == read_previous(out) and previous is not None
+    assert previous == read_previous(out, lock) and previous is not None
     assert len(previous.texts) == len(previous.owned.files) > 10
     assert pids == [int(readers.read_text())] and pids[0] != os.getpid()
     assert reaped(pids[0])
@@ -94,22 +96,22 @@ def test_the_tree_is_read_by_another_process_as_the_build_would_read_it(
 def test_a_reader_that_fails_is_replaced_by_reading_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: Callable[[Path], Any]
 ) -> None:
-    _, out, _ = built(tmp_path)
+    _, out, lock = built(tmp_path)
     pids = forks_seen(monkeypatch)
     monkeypatch.setattr("fluid_render.emit.beside.read_tree", in_child(failure))
-    with beside.tree_beside(out) as previous_tree:
-        assert previous_tree() == read_previous(out) is not None
+    with beside.tree_beside(out, lock) as previous_tree:
+        assert previous_tree() == read_previous(out, lock) is not None
     assert len(pids) == 1 and reaped(pids[0])
 
 
 def test_a_reader_no_one_asked_is_killed_when_the_block_ends(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, out, _ = built(tmp_path)
+    _, out, lock = built(tmp_path)
     pids = forks_seen(monkeypatch)
     monkeypatch.setattr("fluid_render.emit.beside.read_tree", in_child(lambda _: time.sleep(60)))
     started = time.monotonic()
-    with beside.tree_beside(out):
+    with beside.tree_beside(out, lock):
         pass
     assert len(pids) == 1 and reaped(pids[0])
     assert time.monotonic() - started < 30  # killed, not waited for
@@ -123,7 +125,7 @@ def test_a_folder_without_a_tree_of_ours_is_read_here(
     (tmp_path / "theirs").mkdir()
     (tmp_path / "theirs" / "app.yaml").write_text("kind: ConfigMap\n")
     for folder in (tmp_path / "missing", tmp_path / "theirs"):
-        with beside.tree_beside(folder) as previous_tree:
+        with beside.tree_beside(folder, tmp_path / "lock") as previous_tree:
             assert previous_tree() is None
     assert pids == []
 
@@ -157,7 +159,7 @@ def test_a_rebuild_reads_its_tree_beside_and_writes_what_changed(
 
 
 def test_a_reader_dies_with_a_killed_build(tmp_path: Path) -> None:
-    _, out, _ = built(tmp_path)
+    _, out, lock = built(tmp_path)
     process, line = start(
         "import os, time\n"
         "from pathlib import Path\n"
@@ -166,7 +168,7 @@ def test_a_reader_dies_with_a_killed_build(tmp_path: Path) -> None:
         "    os.write(1, b'%d\\n' % os.getpid())\n"
         "    time.sleep(600)\n"
         "beside.read_tree = stalled\n"
-        f"with beside.tree_beside(Path({str(out)!r})) as previous_tree:\n"
+        f"with beside.tree_beside(Path({str(out)!r}), Path({str(lock)!r})):\n"
         "    time.sleep(600)\n"
     )
     reader = int(line)

@@ -71,6 +71,17 @@ def test_check_reports_removed_files_and_ignores_the_users_own(repo: Path) -> No
     assert code == 1 and "removed" in err and "default/beta/dataset-beta.yaml" in err
 
 
+def test_a_committed_file_that_is_not_utf8_is_a_change_not_a_crash(repo: Path) -> None:
+    """An editor that saved a manifest as Latin-1: check and diff report it as changed."""
+    worker = repo / "out" / "default" / "alpha" / "statefulset-alpha-worker.yaml"
+    worker.write_bytes(worker.read_bytes().replace(b"replicas: 1", b"replicas: 1 # caf\xe9"))
+    code, _, err = check(repo)
+    assert code == 1 and "  changed  default/alpha/statefulset-alpha-worker.yaml" in err
+    assert "internal error" not in err
+    result = run(*_args(repo, "diff"), "-o", str(repo / "out"))
+    assert result.exit_code == 0 and "replicas: 1 # caf\ufffd" in result.stdout
+
+
 def test_check_reports_another_version_as_such(repo: Path) -> None:
     owned = repo / "out" / OWNED
     owned.write_text(owned.read_text().replace("fluid-render 0.1.0:", "fluid-render 0.0.9:"))

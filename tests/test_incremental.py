@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from fluid_render.emit import OWNED, files, incremental, read_owned
+from fluid_render.emit.journal import JOURNAL
 from fluid_render.emit.owned import parse_owned, render_owned
 
 from .conftest import read_tree, run
@@ -204,7 +205,7 @@ def test_a_build_killed_while_staging_leaves_the_old_tree(project: Path) -> None
     edit(project, "beta", 2)
     killed_build(project, "staging")
     left = read_tree(project / "out")
-    assert incremental.JOURNAL in left
+    assert JOURNAL in left
     assert {path: left[path] for path in before} == before  # every file as it was
     assert build(project) == 0
     assert read_tree(project / "out") == fresh(project)
@@ -213,7 +214,7 @@ def test_a_build_killed_while_staging_leaves_the_old_tree(project: Path) -> None
 def test_a_build_killed_while_renaming_is_finished_by_the_next(project: Path) -> None:
     edit(project, "alpha", 2)
     killed_build(project, "commit")
-    assert incremental.JOURNAL in read_tree(project / "out")
+    assert JOURNAL in read_tree(project / "out")
     expected = fresh(project)
     assert (
         run(

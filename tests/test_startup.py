@@ -70,6 +70,7 @@ NO_OP_OWN_MODULES = ALLOWED_OWN_MODULES | {
     "fluid_render.emit",
     "fluid_render.emit.files",
     "fluid_render.emit.incremental",
+    "fluid_render.emit.journal",
     "fluid_render.emit.layout",
     "fluid_render.emit.memo",
     "fluid_render.emit.owned",

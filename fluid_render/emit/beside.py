@@ -17,29 +17,30 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from fluid_render.emit.incremental import Previous, read_previous, read_tree, recover
+from fluid_render.emit.incremental import Previous, read_previous, read_tree
+from fluid_render.emit.journal import recover
 from fluid_render.emit.owned import OWNED
 from fluid_render.forked import die_with
 
 
 @contextmanager
-def tree_beside(output: Path) -> Iterator[Callable[[], Previous | None]]:
-    """`read_previous(output)`, read by a forked process: the callable waits for it. Where no
+def tree_beside(output: Path, lock: Path) -> Iterator[Callable[[], Previous | None]]:
+    """`read_previous(output, lock)`, read by a forked process: the callable waits for it. Where no
     tree of ours is there (a fresh folder), or no process can be forked, the tree is read here.
     The process is gone when the block ends (killed if no one asked for what it read)."""
     target = Path(os.path.realpath(output))
     spool = _spool() if hasattr(os, "fork") and (target / OWNED).is_file() else None
     if spool is None:
-        previous = read_previous(output)
+        previous = read_previous(output, lock)
         yield lambda: previous
         return
     with spool:
-        recover(target)  # it writes: here, before forking
+        recover(target, lock)  # it writes: here, before forking
         parent = os.getpid()
         child = os.fork()
         if child == 0:
             _read_into(spool, target, parent)
-        reading = _Reading(child, spool, output)
+        reading = _Reading(child, spool, output, lock)
         try:
             yield reading.result
         finally:
@@ -69,10 +70,11 @@ def _read_into(spool: IO[bytes], target: Path, parent: int) -> None:
 class _Reading:
     """The forked reader of one build, from its start to what it handed back."""
 
-    def __init__(self, child: int, spool: IO[bytes], output: Path) -> None:
+    def __init__(self, child: int, spool: IO[bytes], output: Path, lock: Path) -> None:
         self._child: int | None = child
         self._spool = spool
         self._output = output
+        self._lock = lock
         self._previous: Previous | None = None
 
     def result(self) -> Previous | None:
@@ -88,7 +90,7 @@ class _Reading:
             self._spool.seek(0)
             handed: Previous | None = pickle.load(self._spool)
             return handed
-        return read_previous(self._output)
+        return read_previous(self._output, self._lock)
 
     def stop(self) -> None:
         """Kill and reap a reader whose work no one asked for (the build failed first)."""

@@ -130,6 +130,15 @@ def _still_named(fd: int, path: Path) -> bool:
         return False
 
 
+def is_temp_of(temp: str, final: str) -> bool:
+    """Whether `temp` is a name `stage_file` gives a temporary file of `final` (real paths)."""
+    folder, name = os.path.split(temp)
+    final_folder, final_name = os.path.split(final)
+    prefix = f".{final_name[:200]}{TEMP_MARK}"
+    pattern = re.escape(prefix) + "[0-9a-f]{16}"
+    return folder == final_folder and re.fullmatch(pattern, name) is not None
+
+
 def remove_stale_temps(folders: Iterable[Path]) -> None:
     """Delete the temporary files killed runs left in `folders`; a live run's are locked."""
     for folder in set(folders):

@@ -10,27 +10,23 @@ instead writes only the files whose bytes differ, under a journal that keeps it 
 3. the journal is rewritten saying *commit*: the renames, the removals, the new ownership file;
 4. the renames and removals are done, then the journal is deleted.
 
-A build killed before step 3 has changed no file of the tree: the next build (or `recover`)
-deletes the temporary files and folders the journal lists. Killed after step 3, the next build
-finishes the listed renames and removals first. Either way the tree is the old or the new one
-once any later build starts, and a build that changes nothing writes nothing at all.
+A build killed before step 3 has changed no file of the tree: the next build deletes the
+temporary files and folders the journal lists (`journal.recover`). Killed after step 3, the
+next build finishes the listed renames and removals first. Either way the tree is the old or
+the new one once any later build starts, and a build that changes nothing writes nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from fluid_render.emit.files import StagedFile, remove_stale_temps, stage_file
+from fluid_render.emit.files import StagedFile, stage_file
+from fluid_render.emit.journal import Journal, recover, roll_back, roll_forward
 from fluid_render.emit.layout import KUSTOMIZATION, OutputFile
 from fluid_render.emit.owned import OWNED, Owned, read_owned, render_owned, sha256
-from fluid_render.emit.staging import folder_lock
-
-JOURNAL = ".fluid-render-journal"
 
 
 @dataclass(frozen=True)
@@ -57,15 +53,16 @@ class Previous:
         }
 
 
-def read_previous(output: Path) -> Previous | None:
+def read_previous(output: Path, lock: Path) -> Previous | None:
     """The tree at `output` when a build may update it in place: it exists, was written by a
     version that records hashes, and every file it lists is a regular file as written. Any
     other tree (or none) is None: the build then stages and swaps a whole tree, which reports
-    edited files and clashes."""
+    edited files and clashes. A killed build's journal there is finished or undone first
+    (`journal.recover`; `lock` is this build's lock file)."""
     target = Path(os.path.realpath(output))
     if not target.is_dir():
         return None
-    recover(target)
+    recover(target, lock)
     return read_tree(target)
 
 
@@ -110,26 +107,6 @@ IN_PLACE_SHARE = 0.5
 """Above this share of changed files, staging a whole tree is the quicker way."""
 
 
-@dataclass
-class _Journal:
-    """What a build in place is doing, on disk for the next build if this one is killed."""
-
-    target: Path
-    sweep: list[str] = field(default_factory=list)
-    """Folders (relative) where this build's temporary files may be."""
-    folders: list[str] = field(default_factory=list)
-    """Folders (relative) this build creates, parents first."""
-    renames: list[tuple[str, str]] = field(default_factory=list)
-    removals: list[str] = field(default_factory=list)
-
-    def write(self, state: str) -> None:
-        entries = {"state": state, **{k: getattr(self, k) for k in _JOURNAL_FIELDS}}
-        stage_file(self.target / JOURNAL, json.dumps(entries) + "\n").commit()
-
-
-_JOURNAL_FIELDS = ("sweep", "folders", "renames", "removals")
-
-
 def update_in_place(
     output: Path,
     previous: Previous,
@@ -158,7 +135,7 @@ def update_in_place(
     folders = _missing_folders(target, changed)
     if folders is None:
         return False
-    journal = _Journal(target, sorted({_parent(p) for p in changed}), folders)
+    journal = Journal(target, sorted({_parent(p) for p in changed}), folders)
     journal.write("staging")
     staged: list[StagedFile] = []
     try:
@@ -170,14 +147,14 @@ def update_in_place(
     except BaseException:
         for file in staged:
             file.discard()
-        _roll_back(journal)
+        roll_back(journal)
         raise
     journal.renames = [(str(f.temp), str(f.final)) for f in staged]
     if lock is not None:
         journal.renames.append((str(lock.temp), str(lock.final)))
     journal.removals = [str(target / path) for path in removed]
     journal.write("commit")
-    _roll_forward(journal)
+    roll_forward(journal)
     for file in [*staged, *([lock] if lock is not None else [])]:
         file.discard()  # closes it; its temporary name is gone already
     return True
@@ -218,47 +195,3 @@ def _read(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-
-
-def recover(target: Path) -> None:
-    """Finish or undo the build in place a killed run left at `target` (see the module)."""
-    with folder_lock(target):
-        _recover(target)
-
-
-def _recover(target: Path) -> None:
-    try:
-        text = (target / JOURNAL).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return
-    entries = json.loads(text)
-    journal = _Journal(target, **{k: entries[k] for k in _JOURNAL_FIELDS})
-    journal.renames = [(a, b) for a, b in journal.renames]
-    if entries["state"] == "commit":
-        _roll_forward(journal)
-    else:
-        _roll_back(journal)
-
-
-def _roll_back(journal: _Journal) -> None:
-    remove_stale_temps(journal.target / folder for folder in [*journal.sweep, ""])
-    for folder in reversed(journal.folders):
-        with contextlib.suppress(OSError):
-            os.rmdir(journal.target / folder)
-    (journal.target / JOURNAL).unlink(missing_ok=True)
-
-
-def _roll_forward(journal: _Journal) -> None:
-    for temp, final in journal.renames:
-        if os.path.lexists(temp):  # else renamed already, before a kill
-            os.replace(temp, final)
-    for removal in journal.removals:
-        Path(removal).unlink(missing_ok=True)
-    for folder in sorted({os.path.dirname(r) for r in journal.removals}, reverse=True):
-        while Path(folder) != journal.target:  # folders left empty go, as in a new tree
-            try:
-                os.rmdir(folder)
-            except OSError:
-                break
-            folder = os.path.dirname(folder)
-    (journal.target / JOURNAL).unlink(missing_ok=True)

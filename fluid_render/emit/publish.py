@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TextIO
 
 from fluid_render.emit.files import StagedFile, remove_stale_temps, stage_file
-from fluid_render.emit.incremental import Previous, recover, update_in_place
+from fluid_render.emit.incremental import Previous, update_in_place
+from fluid_render.emit.journal import recover
 from fluid_render.emit.layout import OutputFile
 from fluid_render.emit.staging import folder_lock, remove_stale_staging, stage_tree
 
@@ -32,12 +33,15 @@ def publish_tree(
     lock: LockUpdate | None,
     previous: Previous | None = None,
     fingerprints: Mapping[str, str] | None = None,
+    *,
+    lock_path: Path,
 ) -> None:
     """Replace the tree at `output` and the lock together, or neither: in place when only
-    some files change (`previous` is the tree there), else by swapping a whole new tree."""
+    some files change (`previous` is the tree there), else by swapping a whole new tree.
+    `lock_path` is this build's lock file, changed or not (`journal.recover`)."""
     target = Path(os.path.realpath(output))
     if target.is_dir():
-        recover(target)
+        recover(target, lock_path)
         remove_stale_staging(target)  # of killed builds; a live build's is locked
     if previous is not None and _in_place(target, previous, files, fingerprints or {}, lock):
         return
