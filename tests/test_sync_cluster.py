@@ -332,8 +332,12 @@ def test_the_loop_reacts_to_watches_survives_dropped_and_expired_ones_and_stops_
     pod = fake.get("Pod", "default", "kafka-worker-0")
     pod["spec"]["nodeName"] = "n3"
     fake.put(pod)  # seen through a watch only (resync is an hour)
-    wait_for(lambda: WORKER_LABEL in owned_labels(fake)["n3"], "watch wakes a pass")
-    assert WORKER_LABEL not in owned_labels(fake)["n1"]
+
+    def moved() -> bool:  # a pass patches n1 and n3 in two requests: wait for both
+        labels = owned_labels(fake)
+        return WORKER_LABEL in labels["n3"] and WORKER_LABEL not in labels["n1"]
+
+    wait_for(moved, "a watch wakes a pass that moves the label from n1 to n3")
     assert fake.faults[0].times == 0  # both dropped watches happened and were survived
     health = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz").read()
     metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
