@@ -9,6 +9,9 @@ be restarted: upstream's master, worker and FUSE workloads use `updateStrategy: 
 from __future__ import annotations
 
 import difflib
+import errno
+import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -52,17 +55,47 @@ def in_memory(files: Sequence[OutputFile]) -> dict[str, str]:
 def read_folder(target: Path, files: Sequence[OutputFile]) -> dict[str, str]:
     """What of the folder a build would write or remove: the files it renders and the files
     the ownership record says an earlier build wrote. Files of the user's own are not read; a
-    file that is not UTF-8 is read with U+FFFD for its bad bytes (it differs from ours)."""
+    file that is not UTF-8 is read with U+FFFD for its bad bytes (it differs from ours).
+
+    A committed record and committed links are hostile: a path with `..`, a link, or a file
+    below a folder that is a link (`default -> ~/.ssh`) is not read, so `diff` never prints a
+    file from outside the folder."""
     wanted = set(read_owned(target).files) | {f.path for f in files}
+    root = os.path.realpath(target)
+    real_folders: dict[str, bool] = {}
     found = {}
     for path in sorted(wanted - {OWNED}):
-        if not _plain_relative(path) or (target / path).is_symlink():
-            continue  # a hand-edited record must not make `diff` print files outside the folder
-        try:
-            found[path] = (target / path).read_text(encoding="utf-8", errors="replace")
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        if not _plain_relative(path):
             continue
+        folder = f"{root}/{path.rpartition('/')[0]}".rstrip("/")
+        if folder not in real_folders:
+            real_folders[folder] = os.path.realpath(folder) == folder
+        if not real_folders[folder]:
+            continue
+        data = _read_regular(f"{root}/{path}")
+        if data is not None:
+            found[path] = data.decode("utf-8", errors="replace")
     return found
+
+
+def _read_regular(path: str) -> bytes | None:
+    """A regular file's bytes; None for anything else (missing, a link, a folder, a pipe)."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # a link
+            return None
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with open(fd, "rb", closefd=False) as file:
+            return file.read()
+    finally:
+        os.close(fd)
 
 
 def _plain_relative(path: str) -> bool:

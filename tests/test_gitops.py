@@ -3,6 +3,7 @@ documents."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -80,6 +81,25 @@ def test_a_committed_file_that_is_not_utf8_is_a_change_not_a_crash(repo: Path) -
     assert "internal error" not in err
     result = run(*_args(repo, "diff"), "-o", str(repo / "out"))
     assert result.exit_code == 0 and "replicas: 1 # caf\ufffd" in result.stdout
+
+
+def test_diff_never_prints_a_file_from_outside_the_folder(repo: Path) -> None:
+    """A committed link to a folder elsewhere, and a record line naming a file below it with
+    its real hash: `diff` would have printed that file as removed (a key, in a public log)."""
+    secret = repo / "elsewhere" / "id_rsa"
+    secret.parent.mkdir()
+    secret.write_text("TOP-SECRET-KEY\n")
+    (repo / "out" / "keys").symlink_to(secret.parent)
+    (repo / "out" / "default" / "alpha" / "folder.yaml").mkdir()
+    owned = repo / "out" / OWNED
+    digest = hashlib.sha256(secret.read_bytes()).hexdigest()
+    lines = f"{digest}  keys/id_rsa\n{'0' * 64}  default/alpha/folder.yaml\n"
+    owned.write_text(owned.read_text() + lines)
+    result = run(*_args(repo, "diff"), "-o", str(repo / "out"))
+    assert result.exit_code == 0, result.stderr
+    assert "TOP-SECRET-KEY" not in result.stdout + result.stderr
+    err = check(repo)[2]
+    assert "TOP-SECRET-KEY" not in err and "internal error" not in err
 
 
 def test_check_reports_another_version_as_such(repo: Path) -> None:
