@@ -9,9 +9,7 @@ be restarted: upstream's master, worker and FUSE workloads use `updateStrategy: 
 from __future__ import annotations
 
 import difflib
-import errno
 import os
-import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -21,6 +19,7 @@ import yaml
 
 from fluid_render import __version__
 from fluid_render.emit import OWNED, OutputFile, read_owned
+from fluid_render.emit.owned import read_listed
 
 SUMMARY_FILES = 20  # files listed by `check`; the rest are counted
 SUMMARY_LINES = 4  # changed lines shown per changed file
@@ -65,37 +64,10 @@ def read_folder(target: Path, files: Sequence[OutputFile]) -> dict[str, str]:
     real_folders: dict[str, bool] = {}
     found = {}
     for path in sorted(wanted - {OWNED}):
-        if not _plain_relative(path):
-            continue
-        folder = f"{root}/{path.rpartition('/')[0]}".rstrip("/")
-        if folder not in real_folders:
-            real_folders[folder] = os.path.realpath(folder) == folder
-        if not real_folders[folder]:
-            continue
-        data = _read_regular(f"{root}/{path}")
+        data = read_listed(root, path, real_folders) if _plain_relative(path) else None
         if data is not None:
             found[path] = data.decode("utf-8", errors="replace")
     return found
-
-
-def _read_regular(path: str) -> bytes | None:
-    """A regular file's bytes; None for anything else (missing, a link, a folder, a pipe)."""
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-    try:
-        fd = os.open(path, flags)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except OSError as error:
-        if error.errno == errno.ELOOP:  # a link
-            return None
-        raise
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        with open(fd, "rb", closefd=False) as file:
-            return file.read()
-    finally:
-        os.close(fd)
 
 
 def _plain_relative(path: str) -> bool:

@@ -169,15 +169,22 @@ def test_an_edited_file_of_ours_is_an_error_not_a_delete(specs: Path, tmp_path: 
     assert snapshot(out) == before
 
 
-def test_a_file_of_ours_replaced_by_a_link_is_an_error(specs: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("replacement", ["a link", "a folder"])
+def test_a_file_of_ours_replaced_by_a_link_or_a_folder_is_an_error(
+    specs: Path, tmp_path: Path, replacement: str
+) -> None:
+    """A folder had been `error: Is a directory`, with no path, from reading the tree."""
     out = tmp_path / "out"
     assert build(specs, out)[0] == 0
     ours = out / "default" / "alpha" / "dataset-alpha.yaml"
     ours.unlink()
-    ours.symlink_to("/etc/hostname")
+    if replacement == "a link":
+        ours.symlink_to("/etc/hostname")
+    else:
+        ours.mkdir()
     code, err = build(specs, out)
     assert code == 1 and f"{ours}: changed since fluid-render wrote it" in err
-    assert ours.is_symlink()
+    assert ours.is_symlink() if replacement == "a link" else ours.is_dir()
 
 
 def test_a_deleted_file_of_ours_is_written_again(specs: Path, tmp_path: Path) -> None:
