@@ -367,6 +367,27 @@ def test_every_golden_plan_parses() -> None:
         (lambda p: p["nodeLabels"].update(labels={"a": 1}), "strings"),
         (lambda p: p["runtime"].update(masterReplicas=-1), "non-negative"),
         (lambda p: p.pop("operations"), "missing operations"),
+        # a namespace's users can write its ConfigMaps; the syncer may label every node
+        (
+            lambda p: p["nodeLabels"]["labels"].update(
+                {"node-role.kubernetes.io/control-plane": ""}
+            ),
+            "'node-role.kubernetes.io/control-plane' is not a label of default/",
+        ),
+        (
+            lambda p: p["nodeLabels"]["labels"].update({"fluid.io/s-other-db": "true"}),
+            "'fluid.io/s-other-db' is not a label of default/",
+        ),
+        (
+            lambda p: p["nodeLabels"]["labels"].update({"fluid_exclusive": "other_db"}),
+            "'fluid_exclusive' is not a label of default/",
+        ),
+        (lambda p: p["fuseLabel"].update(label="dedicated"), "not the FUSE label of default/"),
+        (
+            lambda p: p["nodeLabels"]["datasetNum"].update(countedLabel="fluid.io/s-other-db"),
+            "countedLabel is not the label of default/",
+        ),
+        (lambda p: p["runtime"].update(type="x-other-db"), "lower-case word"),
     ],
 )
 def test_a_bad_plan_is_refused_with_a_reason(edit: Any, message: str) -> None:

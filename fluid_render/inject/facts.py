@@ -8,7 +8,7 @@ from typing import Any
 
 from fluid_render.inject.keys import REQUIRED
 from fluid_render.load import Document
-from fluid_render.plan.naming import label_key
+from fluid_render.plan.nodelabels import dataset_label, fuse_label
 from fluid_render.runtimes.registry import RUNTIMES
 
 
@@ -26,7 +26,7 @@ class DatasetFacts:
 
     @property
     def cache_label(self) -> str:
-        return label_key("fluid.io/s-", self.namespace, self.name)
+        return dataset_label(self.namespace, self.name)
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ def facts_from_build(
     datasets: dict[tuple[str, str], DatasetFacts] = {}
     for kind, values in planned:
         found = RUNTIMES[kind].inject_facts(values)
-        fuse_label = label_key("fluid.io/f-", found.namespace, found.name)
-        selector = {k: str(v) for k, v in found.fuse_node_selector.items() if k != fuse_label}
+        own_label = fuse_label(found.namespace, found.name)
+        selector = {k: str(v) for k, v in found.fuse_node_selector.items() if k != own_label}
         datasets[(found.namespace, found.claim)] = DatasetFacts(
             namespace=found.namespace,
             name=found.name,

@@ -13,7 +13,7 @@ import json
 from json.encoder import encode_basestring
 from typing import Any
 
-from fluid_render.plan.naming import label_key
+from fluid_render.plan.naming import LABEL_LIMIT, fit, label_key
 
 DATASET_NUM = "fluid.io/dataset-num"
 EXCLUSIVE = "fluid_exclusive"
@@ -31,6 +31,44 @@ def capacity(amount: float) -> str:
         amount /= 1024
         index += 1
     return f"{amount:.4g}{_UNITS[index]}"
+
+
+def dataset_label(namespace: str, name: str) -> str:
+    """`fluid.io/s-<ns>-<name>`: on the nodes of a runtime's workers, counted by `dataset-num`,
+    and what the PV's node affinity asks for (upstream `pkg/utils/dataset/lifecycle/node.go`)."""
+    return label_key("fluid.io/s-", namespace, name)
+
+
+def runtime_label(runtime_type: str, namespace: str, name: str) -> str:
+    """`fluid.io/s-<type>-<ns>-<name>` (upstream `GetRuntimeLabelName`)."""
+    return label_key(f"fluid.io/s-{runtime_type}-", namespace, name)
+
+
+def capacity_label(runtime_type: str, medium: str, namespace: str, name: str) -> str:
+    """`fluid.io/s-h-<type>-<m|d|t>-<ns>-<name>`: memory, disk and total cache of a worker's node
+    (upstream `GetLabelNameForMemory`, `...ForDisk`, `...ForTotal`)."""
+    return label_key(f"fluid.io/s-h-{runtime_type}-{medium}-", namespace, name)
+
+
+def fuse_label(namespace: str, name: str) -> str:
+    """`fluid.io/f-<ns>-<name>`: set by the CSI driver on the nodes where the FUSE may run
+    (upstream `GetFuseLabelName`)."""
+    return label_key("fluid.io/f-", namespace, name)
+
+
+def exclusive_value(namespace: str, name: str) -> str:
+    """The value of `fluid_exclusive` on a node an Exclusive runtime's worker holds."""
+    return fit(f"{namespace}_{name}", LABEL_LIMIT - 1)
+
+
+def node_label_keys(runtime_type: str, namespace: str, name: str) -> frozenset[str]:
+    """Every label a runtime's plan may put on a node, but `EXCLUSIVE`: the syncer refuses a
+    plan asking for any other (a plan is a ConfigMap its namespace's users can write, and the
+    syncer may label any node)."""
+    capacities = (capacity_label(runtime_type, m, namespace, name) for m in "mdt")
+    return frozenset(
+        {runtime_label(runtime_type, namespace, name), dataset_label(namespace, name), *capacities}
+    )
 
 
 SYNC_PLAN_FORMAT = 1
@@ -107,7 +145,7 @@ def sync_plan(
                 "label": DATASET_NUM,
                 "rule": "number of runtimes whose labels the syncer has put on the node, added "
                 "to the value found there before, as a decimal string; removed at zero",
-                "countedLabel": label_key("fluid.io/s-", namespace, name),
+                "countedLabel": dataset_label(namespace, name),
             },
             "removeOnlyIfValueMatches": [EXCLUSIVE] if EXCLUSIVE in labels else [],
         },

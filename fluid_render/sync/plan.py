@@ -2,15 +2,26 @@
 
 The compiler writes it (`fluid_render/plan/nodelabels.py`); the syncer trusts only what it
 can check here, so a malformed or unknown-format plan is skipped with a reason, never guessed.
+A plan is a ConfigMap that anyone who may write ConfigMaps in its namespace can change, while
+the syncer may label every node: it acts only on the labels the plan's own runtime may carry
+(their names hold its namespace and name), never on a label the plan merely names.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from fluid_render.plan.nodelabels import SYNC_PLAN_FORMAT
+from fluid_render.plan.nodelabels import (
+    EXCLUSIVE,
+    SYNC_PLAN_FORMAT,
+    dataset_label,
+    exclusive_value,
+    fuse_label,
+    node_label_keys,
+)
 
 PLAN_KEY = "plan.json"
 
@@ -130,7 +141,7 @@ def parse_plan(config_map: dict[str, Any]) -> SyncPlan:
     if not isinstance(mounts, list) or not isinstance(operations, list):
         raise PlanError("dataset.mounts and operations must be lists")
     gateway = tree["endpoints"].get("apiGateway")
-    return SyncPlan(
+    plan = SyncPlan(
         namespace=namespace,
         name=_text(tree, "runtime", "name"),
         runtime_type=_text(tree, "runtime", "type"),
@@ -161,3 +172,24 @@ def parse_plan(config_map: dict[str, Any]) -> SyncPlan:
         api_gateway=gateway if isinstance(gateway, str) else None,
         operations=tuple(_operation(entry) for entry in operations),
     )
+    _only_its_own_labels(plan)
+    return plan
+
+
+_RUNTIME_TYPE = re.compile(r"[a-z][a-z0-9]{0,19}")
+
+
+def _only_its_own_labels(plan: SyncPlan) -> None:
+    """Every label the plan asks for is one its runtime's namespace and name make."""
+    if not _RUNTIME_TYPE.fullmatch(plan.runtime_type):
+        raise PlanError("runtime.type must be a lower-case word")
+    own = node_label_keys(plan.runtime_type, plan.namespace, plan.name)
+    for key, value in plan.labels.items():
+        if key == EXCLUSIVE and value == exclusive_value(plan.namespace, plan.name):
+            continue
+        if key not in own:
+            raise PlanError(f"nodeLabels.labels: {key!r} is not a label of {plan.key}")
+    if plan.counted_label != dataset_label(plan.namespace, plan.name):
+        raise PlanError(f"nodeLabels.datasetNum.countedLabel is not the label of {plan.key}")
+    if plan.fuse_label != fuse_label(plan.namespace, plan.name):
+        raise PlanError(f"fuseLabel.label is not the FUSE label of {plan.key}")

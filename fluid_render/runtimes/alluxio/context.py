@@ -18,8 +18,9 @@ from fluid_render.api.common import (
 from fluid_render.bind import Bundle
 from fluid_render.errors import Problem
 from fluid_render.objects import MANAGED_BY
+from fluid_render.plan import nodelabels
 from fluid_render.plan.configmaps import ConfigMapKeys
-from fluid_render.plan.naming import dataset_id, label_key
+from fluid_render.plan.naming import dataset_id
 from fluid_render.runtimes.alluxio.basics import (
     CHART_LABEL,
     FUSE_IMAGE,
@@ -204,7 +205,7 @@ class Context:
 
     @cached_property
     def fuse_label(self) -> str:
-        return label_key("fluid.io/f-", self.namespace, self.name)
+        return nodelabels.fuse_label(self.namespace, self.name)
 
     @cached_property
     def mount_parent(self) -> str:

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from fluid_render.plan.naming import LABEL_LIMIT, fit, label_key
-from fluid_render.plan.nodelabels import EXCLUSIVE, cache_affinity, capacity, dump_plan, sync_plan
+from fluid_render.plan.nodelabels import (
+    EXCLUSIVE,
+    cache_affinity,
+    capacity,
+    capacity_label,
+    dataset_label,
+    dump_plan,
+    exclusive_value,
+    runtime_label,
+    sync_plan,
+)
 from fluid_render.runtimes.alluxio.context import Context
 from fluid_render.runtimes.alluxio.tieredstore import Tier
 from fluid_render.runtimes.alluxio.values import WorkerValues
 
+RUNTIME_TYPE = "alluxio"
+"""The runtime type in label names and the plan (upstream `common.AlluxioRuntime`)."""
 # What the chart caches when the spec has no tiers: MEM, 1G.
 UNTIERED_CACHE = 10**9
 
@@ -19,27 +30,27 @@ def node_labels(
 ) -> dict[str, str]:
     """The labels of every node running one of this runtime's workers, sorted by key."""
     labels = {
-        label_key("fluid.io/s-alluxio-", namespace, name): "true",
-        label_key("fluid.io/s-", namespace, name): "true",
+        runtime_label(RUNTIME_TYPE, namespace, name): "true",
+        dataset_label(namespace, name): "true",
     }
     if exclusive:
-        labels[EXCLUSIVE] = fit(f"{namespace}_{name}", LABEL_LIMIT - 1)
+        labels[EXCLUSIVE] = exclusive_value(namespace, name)
     memory = sum(sum(t.path_bytes) for t in tiers if t.alias == "MEM")
     disk = sum(sum(t.path_bytes) for t in tiers if t.alias != "MEM")
     if not any(t.path_bytes for t in tiers):
         memory = UNTIERED_CACHE
     if memory:
-        labels[label_key("fluid.io/s-h-alluxio-m-", namespace, name)] = capacity(memory)
+        labels[capacity_label(RUNTIME_TYPE, "m", namespace, name)] = capacity(memory)
     if disk:
-        labels[label_key("fluid.io/s-h-alluxio-d-", namespace, name)] = capacity(disk)
-    labels[label_key("fluid.io/s-h-alluxio-t-", namespace, name)] = capacity(memory + disk)
+        labels[capacity_label(RUNTIME_TYPE, "d", namespace, name)] = capacity(disk)
+    labels[capacity_label(RUNTIME_TYPE, "t", namespace, name)] = capacity(memory + disk)
     return dict(sorted(labels.items()))
 
 
 def plan_sync(c: Context, worker: WorkerValues, api_gateway: bool) -> str:
     plan = sync_plan(
         kind="AlluxioRuntime",
-        runtime_type="alluxio",
+        runtime_type=RUNTIME_TYPE,
         namespace=c.namespace,
         name=c.name,
         labels=node_labels(c.namespace, c.name, c.tiers, exclusive=worker.placement == "Exclusive"),

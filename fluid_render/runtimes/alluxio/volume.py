@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from fluid_render.objects import MANAGED_BY
 from fluid_render.plan import quantity
-from fluid_render.plan.naming import label_key
+from fluid_render.plan.nodelabels import dataset_label
 from fluid_render.runtimes.alluxio.basics import (
     CAPACITY_ANNOTATION,
     DEFAULT_CAPACITY,
@@ -57,7 +57,7 @@ def plan_volume(c: Context) -> VolumeValues:
     labels = {
         **c.user_labels,
         "app.kubernetes.io/managed-by": MANAGED_BY,
-        label_key("fluid.io/s-", c.namespace, c.name): "true",
+        dataset_label(c.namespace, c.name): "true",
         "fluid.io/dataset-id": c.dataset_id,
     }
     return VolumeValues(
