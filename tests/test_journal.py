@@ -48,6 +48,14 @@ def journal(root: Path, state: str = "commit", **entries: Any) -> str:
     return text
 
 
+def linked(root: Path) -> str:
+    """A link in the tree to the victim's folder, as a repository may hold one."""
+    link = root / "out" / "elsewhere"
+    if not link.is_symlink():
+        link.symlink_to(root / "victim")
+    return "elsewhere"
+
+
 def tree_file(root: Path) -> str:
     return str(root / "out" / "default" / "alpha" / "kustomization.yaml")
 
@@ -69,6 +77,8 @@ HOSTILE: dict[str, Callable[[Path], dict[str, Any]]] = {
     "a sweep of a folder outside": lambda r: {"sweep": [str(r / "victim")]},
     "a sweep climbing out": lambda r: {"sweep": ["../victim"]},
     "a new folder outside": lambda r: {"folders": ["../victim/sub"]},
+    "a sweep through a link to a folder outside": lambda r: {"sweep": [linked(r)]},
+    "a new folder below a link to a folder outside": lambda r: {"folders": [f"{linked(r)}/new"]},
     "a rename of a file not named as ours": lambda r: {
         "renames": [[str(r / "out/default/alpha/x.yaml"), tree_file(r)]]
     },

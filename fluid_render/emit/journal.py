@@ -79,6 +79,7 @@ def _trusted(data: bytes, target: Path, lock: str) -> tuple[str, Journal]:
         or not all(_relative(f) or f == "" for f in sweep)
         or not _strings(folders)
         or not all(_relative(f) for f in folders)
+        or not all(_real_folder(root, f) for f in [*sweep, *folders])
         or not _strings(removals)
         or not isinstance(renames, list)
         or not all(_pair(r) for r in renames)
@@ -115,6 +116,12 @@ def _relative(path: str) -> bool:
     """A folder below the tree, as the build names one (`a/b`, no `.`, `..` or empty part)."""
     parts = path.split("/")
     return bool(path) and "\0" not in path and all(p not in ("", ".", "..") for p in parts)
+
+
+def _real_folder(root: str, relative: str) -> bool:
+    """A folder of the tree reached through no link (a committed `default -> ~` is refused)."""
+    path = f"{root}/{relative}".rstrip("/")
+    return os.path.realpath(path) == path
 
 
 def _real(path: str) -> str:
