@@ -112,7 +112,7 @@ def _existing(final: Path) -> tuple[int | None, bool]:
 def _create_locked(final: Path) -> tuple[int, Path]:
     """A new temporary file (mode 0666 less the umask, as any new file), locked by this run."""
     while True:
-        temp = final.parent / f".{final.name[:200]}{TEMP_MARK}{os.urandom(8).hex()}"
+        temp = final.parent / f"{_temp_prefix(final.name)}{os.urandom(8).hex()}"
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         except FileExistsError:
@@ -134,9 +134,13 @@ def is_temp_of(temp: str, final: str) -> bool:
     """Whether `temp` is a name `stage_file` gives a temporary file of `final` (real paths)."""
     folder, name = os.path.split(temp)
     final_folder, final_name = os.path.split(final)
-    prefix = f".{final_name[:200]}{TEMP_MARK}"
-    pattern = re.escape(prefix) + "[0-9a-f]{16}"
+    pattern = re.escape(_temp_prefix(final_name)) + "[0-9a-f]{16}"
     return folder == final_folder and re.fullmatch(pattern, name) is not None
+
+
+def _temp_prefix(final_name: str) -> str:
+    """A temporary file's name before its 16 random hex digits: hidden, after its target."""
+    return f".{final_name[:200]}{TEMP_MARK}"
 
 
 def remove_stale_temps(folders: Iterable[Path]) -> None:
