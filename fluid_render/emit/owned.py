@@ -109,8 +109,8 @@ def _is_relative(path: str) -> bool:
 def read_listed(root: str, path: str, real_folders: dict[str, bool]) -> bytes | None:
     """The bytes of `root/path`, a file the ownership file lists (`root` a real path), or None
     when it is not a file below real folders: missing, a link, a folder, or reached through a
-    link to a folder elsewhere (a pipe reads as empty). The record and the links are committed to a
-    repository, so neither may lead a read outside the tree. `real_folders` caches, per
+    link to a folder elsewhere (a pipe reads as empty). The record and the links are committed
+    to a repository, so neither may lead a read outside the tree. `real_folders` caches, per
     folder, whether it is real."""
     folder = f"{root}/{path.rpartition('/')[0]}".rstrip("/")
     if folder not in real_folders:
